@@ -1,0 +1,1 @@
+"""Customer Lookup: a dashboard for Capillary loyalty customers."""

@@ -1,0 +1,122 @@
+"""Stored Capillary orgs, and who may look them up."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+
+from lookup import crypto
+
+SOURCE_CHOICES = [(s, s) for s in ("INSTORE", "MARTJACK", "WECHAT", "LINE", "ALL")]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (try Europe/London or Asia/Kolkata).")
+
+
+def validate_base_url(value: str) -> None:
+    URLValidator(schemes=["http", "https"])(value)
+    if "?" in value or "#" in value:
+        raise ValidationError("The cluster URL takes no query string or fragment.")
+
+
+class Org(models.Model):
+    """A Capillary org: where its API lives and the credentials that call it."""
+
+    class AuthMode(models.TextChoices):
+        BASIC = "basic", "Basic (till username and password)"
+        OAUTH = "oauth", "OAuth (client key and secret)"
+
+    name = models.CharField("display name", max_length=120)
+    slug = models.SlugField(unique=True, max_length=60)
+    base_url = models.CharField(
+        "cluster base URL",
+        max_length=200,
+        validators=[validate_base_url],
+        help_text="For example https://eu.api.capillarytech.com",
+    )
+    auth_mode = models.CharField(max_length=10, choices=AuthMode.choices, default=AuthMode.BASIC)
+    till_username = models.CharField(max_length=150, blank=True)
+    till_password_encrypted = models.TextField(blank=True, editable=False)
+    oauth_key = models.CharField("OAuth client key", max_length=200, blank=True)
+    oauth_secret_encrypted = models.TextField(blank=True, editable=False)
+    default_source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default="INSTORE")
+    default_account_id = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    connect_timeout = models.FloatField(null=True, blank=True, help_text="Seconds; blank = default.")
+    read_timeout = models.FloatField(null=True, blank=True, help_text="Seconds; blank = default.")
+    deadline = models.FloatField(
+        null=True, blank=True, help_text="Overall seconds per call; blank = default."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Capillary org"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Org {self.slug} {self.auth_mode} {self.base_url}>"
+
+    def set_till_password(self, password: str) -> None:
+        self.till_password_encrypted = crypto.encrypt(password) if password else ""
+
+    def till_password(self) -> str:
+        return crypto.decrypt(self.till_password_encrypted) if self.till_password_encrypted else ""
+
+    def set_oauth_secret(self, secret: str) -> None:
+        self.oauth_secret_encrypted = crypto.encrypt(secret) if secret else ""
+
+    def oauth_secret(self) -> str:
+        return crypto.decrypt(self.oauth_secret_encrypted) if self.oauth_secret_encrypted else ""
+
+    @property
+    def has_credentials(self) -> bool:
+        if self.auth_mode == self.AuthMode.OAUTH:
+            return bool(self.oauth_key and self.oauth_secret_encrypted)
+        return bool(self.till_username and self.till_password_encrypted)
+
+    def rotate_secrets(self) -> None:
+        """Re-encrypt stored secrets under the newest key."""
+        if self.till_password_encrypted:
+            self.till_password_encrypted = crypto.rotate(self.till_password_encrypted)
+        if self.oauth_secret_encrypted:
+            self.oauth_secret_encrypted = crypto.rotate(self.oauth_secret_encrypted)
+
+    def clean(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+
+
+class OrgAccess(models.Model):
+    """A grant: this user may look up customers of this org (optionally some sources only)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="org_grants"
+    )
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="grants")
+    sources = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Comma-separated sources this user may see (e.g. INSTORE,WECHAT); blank = all.",
+    )
+
+    class Meta:
+        unique_together = [("user", "org")]
+        verbose_name = "org access grant"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.org}"
+
+    def allowed_sources(self) -> set[str] | None:
+        """Return the sources granted, or None for all of them."""
+        names = {s.strip().upper() for s in self.sources.split(",") if s.strip()}
+        return names or None

@@ -1,0 +1,85 @@
+"""Template filters for dates, amounts and data age."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.html import format_html
+
+register = template.Library()
+
+NEVER_YEAR = 2100
+
+
+def _zone(tz: object) -> zoneinfo.ZoneInfo | None:
+    if isinstance(tz, zoneinfo.ZoneInfo):
+        return tz
+    if isinstance(tz, str) and tz:
+        try:
+            return zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
+@register.filter
+def when(value: object, tz: object = None) -> str:
+    """Render a date or datetime in the viewer's zone, the original value on hover."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, datetime):
+        original = value.isoformat()
+        if value.year >= NEVER_YEAR:
+            return format_html('<time datetime="{}" title="{}">never expires</time>', original, original)
+        zone = _zone(tz)
+        shown = value.astimezone(zone) if zone and value.tzinfo else value
+        text = shown.strftime("%-d %b %Y, %H:%M")
+        if zone and value.tzinfo:
+            text += f" {shown.tzname()}"
+        return format_html('<time datetime="{}" title="{}">{}</time>', original, original, text)
+    if isinstance(value, date):
+        original = value.isoformat()
+        if value.year >= NEVER_YEAR:
+            return format_html('<time datetime="{}" title="{}">never expires</time>', original, original)
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>', original, original, value.strftime("%-d %b %Y")
+        )
+    return str(value)
+
+
+@register.filter
+def amount(value: object, places: int = 2) -> str:
+    """Format a number with grouping; whole numbers without decimals."""
+    if value in (None, ""):
+        return "—"
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if number == number.to_integral_value():
+        return number_format(int(number), force_grouping=True)
+    return number_format(number, decimal_pos=int(places), force_grouping=True)
+
+
+def age_words(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 5:
+        return "just now"
+    if seconds < 90:
+        return f"{seconds} s ago"
+    if seconds < 5400:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+@register.filter
+def freshness(data: object) -> str:
+    """Say how old fetched data is ("fetched 42 s ago")."""
+    age = getattr(data, "age_seconds", None)
+    if age is None:
+        return "—"
+    return f"fetched {age_words(age)}"

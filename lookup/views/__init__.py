@@ -1,0 +1,1 @@
+"""Views: thin functions that parse input, call the service layer and render."""

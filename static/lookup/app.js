@@ -1,0 +1,2 @@
+// Customer Lookup: the little JavaScript the pages need (no inline scripts).
+"use strict";

@@ -1,0 +1,90 @@
+"""Shared fixtures: the sandbox as a real server, a loopback-only guard, signed-in users."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+
+import pytest
+
+from lookup.sandbox.server import SandboxConfig, SandboxServer
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only(host, *args, **kwargs):
+    results = _real_getaddrinfo(host, *args, **kwargs)
+    for family, _type, _proto, _canon, sockaddr in results:
+        if family in (socket.AF_INET, socket.AF_INET6):
+            address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+            if not address.is_loopback:
+                raise AssertionError(f"a test tried to reach a non-loopback address: {host}")
+    return results
+
+
+@pytest.fixture(autouse=True)
+def loopback_guard(monkeypatch):
+    """Fail any connection a test makes to an address outside 127.0.0.0/8 and ::1."""
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """Run the Capillary sandbox on a free loopback port for the whole session."""
+    server = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, timeout_seconds=5.0))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(request):
+    """Clear the cache and pooled clients, and sandbox faults, between tests."""
+    from django.core.cache import cache
+
+    from lookup import services
+
+    cache.clear()
+    services.forget_clients()
+    if "sandbox" in request.fixturenames:
+        request.getfixturevalue("sandbox").reset()
+    yield
+    services.forget_clients()
+
+
+@pytest.fixture
+def org(db, sandbox):
+    from lookup.models import Org
+
+    org = Org(
+        name="Sandbox org",
+        slug="sandbox",
+        base_url=sandbox.url,
+        auth_mode=Org.AuthMode.BASIC,
+        till_username="demo.till",
+        oauth_key="demo-key",
+        time_zone="Asia/Kolkata",
+        deadline=3.0,
+        read_timeout=2.0,
+    )
+    org.set_till_password("demo-password")
+    org.set_oauth_secret("demo-secret")
+    org.save()
+    return org
+
+
+@pytest.fixture
+def agent(db, org, django_user_model):
+    from lookup.models import OrgAccess
+
+    user = django_user_model.objects.create_user("agent", password="agent-pass-123")
+    OrgAccess.objects.create(user=user, org=org)
+    return user
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
