@@ -1,0 +1,306 @@
+"""HTTP client for the Capillary customer API; no Django, one method per endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
+
+from lookup.capillary.auth import Auth
+from lookup.capillary.errors import (
+    AuthenticationFailed,
+    CapillaryError,
+    InvalidResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    error_for,
+)
+from lookup.capillary.query import CustomerQuery
+from lookup.capillary.records import ApiWarning, Customer
+
+TOKEN_PATH = "/v3/oauth/token/generate"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class CustomerResult:
+    """A parsed customer plus what the UI needs to show where it came from."""
+
+    customer: Customer
+    raw: dict[str, Any]
+    raw_text: str
+    request_id: str | None
+    path: str
+    params: list[tuple[str, str]]
+    status: int
+    elapsed_ms: float
+    warnings: list[ApiWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: requests.structures.CaseInsensitiveDict[str]
+    text: str
+    body: Any  # decoded JSON, or None when the body is not JSON
+    request_id: str | None
+    elapsed_ms: float
+
+
+class CapillaryClient:
+    """Talk to one Capillary cluster with one organisation's credentials."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth,
+        *,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        deadline: float = 15.0,
+        session: requests.Session | None = None,
+        user_agent: str = "customer-lookup/0.1",
+        logger: logging.Logger | None = None,
+    ) -> None:
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("base_url must be an http(s) URL with a host")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("base_url must not carry a query, fragment or credentials")
+        self.base_url = base_url.strip().rstrip("/")
+        self.auth = auth
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.deadline = deadline
+        self.user_agent = user_agent
+        self.logger = logger or logging.getLogger("lookup.capillary")
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            # Never pick up proxies or .netrc credentials from the environment by surprise.
+            session.trust_env = False
+        self.session = session
+
+    def __repr__(self) -> str:
+        return f"CapillaryClient({self.base_url!r})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def get_customer(self, query: CustomerQuery) -> CustomerResult:
+        """Return one customer (GET /v2/customers/{id}) or raise a CapillaryError."""
+        deadline_at = time.monotonic() + self.deadline
+        path, params = query.path, query.params()
+        extra = {"customer_id": query.customer_id}
+        sent = self.auth.headers(self, deadline_at)
+        answer = self._send("GET", path, params, sent, None, deadline_at, extra)
+        if answer.status == 401 and self.auth.invalidate(sent):
+            # An OAuth token can be revoked or expire early: renew it once and retry.
+            sent = self.auth.headers(self, deadline_at)
+            answer = self._send("GET", path, params, sent, None, deadline_at, extra)
+        error = error_for(
+            answer.status,
+            answer.body,
+            text=answer.text,
+            headers=answer.headers,
+            request_id=answer.request_id,
+        )
+        if error is not None:
+            raise error
+        body = answer.body
+        if not isinstance(body, dict) or not _looks_like_id(body.get("id")):
+            shape = type(body).__name__ if body is not None else "non-JSON body"
+            raise InvalidResponse(
+                detail=f"expected a customer object, got {shape}",
+                request_id=answer.request_id,
+                upstream_status=answer.status,
+            )
+        customer = Customer.from_raw(body)
+        return CustomerResult(
+            customer=customer,
+            raw=body,
+            raw_text=answer.text,
+            request_id=answer.request_id,
+            path=path,
+            params=params,
+            status=answer.status,
+            elapsed_ms=answer.elapsed_ms,
+            warnings=list(customer.warnings),
+        )
+
+    def generate_token(
+        self, key: str, secret: str, *, deadline_at: float | None = None
+    ) -> tuple[str, float]:
+        """Return a new OAuth access token and its lifetime in seconds."""
+        if deadline_at is None:
+            deadline_at = time.monotonic() + self.deadline
+        answer = self._send(
+            "POST", TOKEN_PATH, [], {}, {"key": key, "secret": secret}, deadline_at, {}
+        )
+        data = answer.body.get("data") if isinstance(answer.body, dict) else None
+        token = data.get("accessToken") if isinstance(data, dict) else None
+        if answer.status == 429 or answer.status >= 500:
+            error = error_for(answer.status, answer.body, text=answer.text, headers=answer.headers)
+            if error is not None:
+                raise error
+        if answer.status != 200 or not isinstance(token, str) or not token:
+            # Bad key or secret, or an API client without the needed access group.
+            raise AuthenticationFailed(
+                request_id=answer.request_id,
+                upstream_status=answer.status,
+                detail="Failed to generate OAuth token",
+            )
+        ttl = data.get("ttlSeconds")
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+            ttl = 60.0
+        return token, float(ttl)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]],
+        auth_headers: dict[str, str],
+        json_body: Any,
+        deadline_at: float,
+        extra: dict[str, Any],
+    ) -> _Answer:
+        """Send one request and read its whole body before `deadline_at`."""
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": self.user_agent,
+            **auth_headers,
+        }
+        started = time.monotonic()
+        remaining = deadline_at - started
+        if remaining <= 0:
+            raise UpstreamTimeout(detail="deadline passed before the request was sent")
+        timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                headers=headers,
+                json=json_body,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
+                body = self._read(response, deadline_at)
+        except CapillaryError as exc:
+            self._log_failure(method, path, started, exc.title, extra)
+            raise
+        except requests.Timeout as exc:
+            self._log_failure(method, path, started, "timeout", extra)
+            raise UpstreamTimeout(detail=type(exc).__name__) from exc
+        except requests.RequestException as exc:
+            # Also catches urllib3 read errors that requests wraps (reset mid-body).
+            self._log_failure(method, path, started, "unreachable", extra)
+            raise UpstreamUnavailable(detail=type(exc).__name__) from exc
+        elapsed_ms = (time.monotonic() - started) * 1000
+        request_id = response.headers.get("X-Cap-Requestid") or None
+        self.logger.info(
+            "capillary %s %s status=%s elapsed_ms=%.1f request_id=%s customer_id=%s",
+            method,
+            path,
+            response.status_code,
+            elapsed_ms,
+            request_id,
+            extra.get("customer_id"),
+            extra={"capillary_request_id": request_id, **extra},
+        )
+        text = body.decode("utf-8", errors="replace")
+        try:
+            decoded: Any = json.loads(text.lstrip("\ufeff")) if text.strip() else None
+        except (ValueError, RecursionError):
+            decoded = None
+        if decoded is None and text.strip() and 200 <= response.status_code < 300:
+            raise InvalidResponse(
+                detail="body is not valid JSON",
+                request_id=request_id,
+                upstream_status=response.status_code,
+            )
+        return _Answer(
+            response.status_code, response.headers, text, decoded, request_id, elapsed_ms
+        )
+
+    def _read(self, response: requests.Response, deadline_at: float) -> bytes:
+        """Read the body in whatever pieces arrive, giving up at the deadline."""
+        chunks: list[bytes] = []
+        size = 0
+        raw = response.raw
+        while True:
+            if time.monotonic() >= deadline_at:
+                raise UpstreamTimeout(
+                    detail="body not complete by the deadline",
+                    request_id=response.headers.get("X-Cap-Requestid"),
+                    upstream_status=response.status_code,
+                )
+            _limit_socket_wait(raw, min(self.read_timeout, deadline_at - time.monotonic()))
+            # read1 returns as soon as any bytes arrive, so a trickling server cannot hold
+            # us past the deadline by sending one byte just inside each read timeout.
+            try:
+                chunk = raw.read1(_CHUNK, decode_content=True)
+            except Exception as exc:  # urllib3 errors, not yet wrapped by requests
+                raise _wrap_read_error(exc) from exc
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise InvalidResponse(detail="body larger than the limit")
+
+    def _log_failure(
+        self, method: str, path: str, started: float, what: str, extra: dict[str, Any]
+    ) -> None:
+        self.logger.warning(
+            "capillary %s %s %s elapsed_ms=%.1f customer_id=%s",
+            method,
+            path,
+            what,
+            (time.monotonic() - started) * 1000,
+            extra.get("customer_id"),
+        )
+
+
+def _limit_socket_wait(raw: Any, seconds: float) -> None:
+    """Shorten the socket timeout so one silent read cannot outlast the deadline."""
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sock.settimeout(max(0.01, seconds))
+
+
+def _wrap_read_error(exc: Exception) -> CapillaryError:
+    if isinstance(exc, ReadTimeoutError | TimeoutError):
+        return UpstreamTimeout(detail=type(exc).__name__)
+    reason = exc.args[1] if len(exc.args) > 1 else exc
+    if isinstance(exc, IncompleteRead) or isinstance(
+        reason, IncompleteRead | http.client.IncompleteRead
+    ):
+        return InvalidResponse(detail="body cut short", retryable=True)
+    if isinstance(exc, ProtocolError | OSError):
+        return UpstreamUnavailable(detail=type(exc).__name__)
+    return InvalidResponse(detail=type(exc).__name__)
+
+
+def _looks_like_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
