@@ -18,6 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from lookup.capillary import (
+    EMBEDS,
     AuthenticationFailed,
     BadRequest,
     BasicAuth,
@@ -37,6 +38,8 @@ from lookup.capillary import (
     UpstreamUnavailable,
 )
 from lookup.capillary.errors import error_for, parse_retry_after
+from lookup.sandbox.faults import FAULT_IDS
+from lookup.sandbox.server import SandboxConfig, SandboxServer
 
 TILL_USER, TILL_PASSWORD = "demo.till", "demo-password"
 OAUTH_KEY, OAUTH_SECRET = "demo-key", "demo-secret"
@@ -304,20 +307,22 @@ def test_success_is_not_an_error() -> None:
 # -- Against the sandbox ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def capillary_sandbox() -> Iterator[Any]:
-    server_module = pytest.importorskip("lookup.sandbox.server")
-    config = server_module.SandboxConfig(
+def sandbox_config(token_ttl_seconds: float) -> SandboxConfig:
+    return SandboxConfig(
         host="127.0.0.1",
         port=0,
         till_username=TILL_USER,
         till_password=TILL_PASSWORD,
         oauth_key=OAUTH_KEY,
         oauth_secret=OAUTH_SECRET,
-        token_ttl_seconds=300,
+        token_ttl_seconds=token_ttl_seconds,
         timeout_seconds=5.0,
     )
-    server = server_module.SandboxServer(config)
+
+
+@pytest.fixture(scope="module")
+def capillary_sandbox() -> Iterator[Any]:
+    server = SandboxServer(sandbox_config(token_ttl_seconds=300))
     server.start()
     yield server
     server.stop()
@@ -331,7 +336,7 @@ def sandbox_url(capillary_sandbox: Any) -> str:
 
 @pytest.fixture
 def faults() -> dict[str, int]:
-    return pytest.importorskip("lookup.sandbox.faults").FAULT_IDS
+    return FAULT_IDS
 
 
 def basic_client(url: str, **kwargs: Any) -> CapillaryClient:
@@ -413,6 +418,8 @@ FAULT_EXPECTATIONS = {
     "not_permitted": (NotPermitted, 403),
     "bad_request": (BadRequest, 400),
     "not_found_8065": (CustomerNotFound, 404),
+    "not_found": (CustomerNotFound, 404),
+    "unauthorized": (AuthenticationFailed, 502),
 }
 
 
@@ -436,6 +443,44 @@ def test_fault(sandbox_url: str, faults: dict[str, int], name: str) -> None:
         assert error.retryable
     if name in ("pii_deleted", "merged", "not_permitted", "bad_request", "wrong_shape"):
         assert not error.retryable
+
+
+def test_oauth_refused_twice(sandbox_url: str, faults: dict[str, int]) -> None:
+    auth = OAuthAuth(OAUTH_KEY, OAUTH_SECRET)
+    client = CapillaryClient(sandbox_url, auth)
+    with pytest.raises(AuthenticationFailed):
+        client.get_customer(CustomerQuery(faults["unauthorized"]))
+    assert auth.generated == 2  # one fresh token, one retry, then give up
+
+
+ALL_BLOCKS = CustomerQuery(
+    1,
+    source="ALL",
+    embed=frozenset(EMBEDS),
+    included_all_user_group2=True,
+    included_user_group2_loyalty_details=True,
+    included_fraud_details=True,
+    ug2_pagination_details=True,
+    gap_to_upgrade=0,
+    gap_to_renew=30,
+    ndnc_status=True,
+    optin_status=True,
+    slab_history=True,
+    tier_upgrade_criteria=True,
+    membership_retention_criteria=True,
+)
+
+
+def test_every_archetype_parses(sandbox_url: str) -> None:
+    client = basic_client(sandbox_url)
+    for customer_id in range(100_000_000, 100_000_040):
+        result = client.get_customer(ALL_BLOCKS.replace(customer_id=customer_id))
+        customer = result.customer
+        assert customer.id == customer_id
+        assert isinstance(customer.display_name, str)
+        assert {"profiles", "warnings"} <= customer.present
+        for program in customer.all_programs:
+            assert program.enrolled in (True, False)
 
 
 def test_merged_survivor(sandbox_url: str, faults: dict[str, int]) -> None:
@@ -564,20 +609,9 @@ def test_oauth_bad_secret(sandbox_url: str) -> None:
     assert caught.value.status == HTTPStatus.BAD_GATEWAY
 
 
-def test_oauth_expired_on_server(sandbox_url: str, capillary_sandbox: Any) -> None:
+def test_oauth_expired_on_server() -> None:
     # A clock that never moves keeps the token forever; the server still expires it.
-    server_module = pytest.importorskip("lookup.sandbox.server")
-    config = server_module.SandboxConfig(
-        host="127.0.0.1",
-        port=0,
-        till_username=TILL_USER,
-        till_password=TILL_PASSWORD,
-        oauth_key=OAUTH_KEY,
-        oauth_secret=OAUTH_SECRET,
-        token_ttl_seconds=1,
-        timeout_seconds=5.0,
-    )
-    short = server_module.SandboxServer(config)
+    short = SandboxServer(sandbox_config(token_ttl_seconds=1))
     short.start()
     try:
         auth = OAuthAuth(OAUTH_KEY, OAUTH_SECRET, clock=lambda: 0.0)

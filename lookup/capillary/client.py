@@ -89,8 +89,6 @@ class CapillaryClient:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            # Never pick up proxies or .netrc credentials from the environment by surprise.
-            session.trust_env = False
         self.session = session
 
     def __repr__(self) -> str:
@@ -223,7 +221,14 @@ class CapillaryClient:
             elapsed_ms,
             request_id,
             extra.get("customer_id"),
-            extra={"capillary_request_id": request_id, **extra},
+            extra={
+                "capillary_method": method,
+                "capillary_path": path,
+                "capillary_status": response.status_code,
+                "capillary_request_id": request_id,
+                "elapsed_ms": round(elapsed_ms, 1),
+                **extra,
+            },
         )
         text = body.decode("utf-8", errors="replace")
         try:
