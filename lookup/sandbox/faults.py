@@ -1,0 +1,117 @@
+"""Fault injection: fixed fault customer IDs and the canned failure answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Customer IDs that always answer with a fault (no runtime setup needed).
+FAULT_IDS: dict[str, int] = {
+    "http_500": 900000500,
+    "http_503": 900000503,
+    "rate_limited": 900000429,
+    "rate_limited_517": 900000517,
+    "http_521": 900000521,
+    "http_461": 900000461,
+    "timeout": 900000408,
+    "trickle": 900000101,
+    "malformed_json": 900000102,
+    "html_error": 900000502,
+    "wrong_shape": 900000103,
+    "pii_deleted": 900008109,
+    "merged": 900008069,
+    "not_permitted": 900000403,
+    "bad_request": 900000400,
+    "not_found_8065": 900008065,
+    "points_warning": 900008062,
+    "not_found": 900008015,
+    "unauthorized": 900000401,
+}
+FAULT_NAMES = frozenset(FAULT_IDS)
+FAULT_BY_ID = {customer_id: name for name, customer_id in FAULT_IDS.items()}
+# Faults answered after the normal record is built (the rest are canned).
+RECORD_FAULTS = frozenset({"timeout", "trickle", "malformed_json", "points_warning"})
+
+HTML_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+POINTS_WARNING = {"status": False, "code": 8062, "message": "Points details fetch failed"}
+AUTH_FAILED = "Authentication failed. Please check username and password."
+
+
+@dataclass
+class Fault:
+    """A fault to apply to a request, with its options (retry_after, seconds, interval, survivor_id)."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Canned:
+    """A complete canned HTTP answer."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _error(status: int, code: int, message: str, *more: tuple[int, str]) -> Canned:
+    errors = [{"status": False, "code": c, "message": m} for c, m in ((code, message), *more)]
+    return Canned(status, json.dumps({"errors": errors}).encode())
+
+
+def survivor_of(customer_id: int) -> int:
+    """Return the generated customer that a merge victim was merged into."""
+    return 100_000_000 + customer_id % 10_000
+
+
+def canned(fault: Fault, customer_id: int) -> Canned | None:
+    """Return the canned answer for ``fault``, or None if it needs the customer record."""
+    name, options = fault.name, fault.options
+    if name == "http_500":
+        return _error(500, 500, "Failed due to errors")
+    if name == "http_503":
+        return Canned(
+            503, b'{"errors":[{"code":4001,"message":"Authorization status unavailable!"}]}'
+        )
+    if name == "rate_limited":
+        answer = _error(429, 429, "Too many requests")
+        answer.headers["Retry-After"] = str(options.get("retry_after", 7))
+        return answer
+    if name == "rate_limited_517":
+        return _error(400, 517, "Rate limit exceeded for that specific user")
+    if name == "http_521":
+        return _error(
+            521, 521, "Multiple actions running for the same customer, please retry later"
+        )
+    if name == "http_461":
+        return _error(461, 461, "Search engine is busy, please try again later")
+    if name == "html_error":
+        return Canned(502, HTML_502.encode(), "text/html; charset=utf-8")
+    if name == "wrong_shape":
+        return Canned(200, json.dumps([{"id": customer_id, "warnings": []}]).encode())
+    if name == "pii_deleted":
+        return _error(400, 8109, "Customer is deleted after PII delete request")
+    if name == "merged":
+        survivor = int(options.get("survivor_id", survivor_of(customer_id)))
+        return _error(
+            400,
+            8069,
+            "Merged customer found",
+            (91009, f"Retrieved survivor account for the requested merge victim: {survivor}"),
+        )
+    if name == "not_permitted":
+        return _error(403, 4000, "Not authorized. Access is denied!")
+    if name == "bad_request":
+        return _error(400, 400, "Bad Request")
+    if name == "not_found_8065":
+        return _error(400, 8065, "User not found for given source")
+    if name == "not_found":
+        return _error(404, 8015, "Customer not found for the given identifiers")
+    if name == "unauthorized":
+        return _error(401, 401, AUTH_FAILED)
+    return None
