@@ -43,5 +43,5 @@ class LookupForm(forms.Form):
                 data["customer_id"], source=data["source"], account_id=data.get("account_id", "")
             )
         except InvalidQuery as exc:
-            self.add_error(FIELD_FOR.get(exc.field, None), exc.message)
+            self.add_error(FIELD_FOR.get(exc.field), exc.message)
         return data

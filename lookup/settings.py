@@ -162,11 +162,13 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+USE_THOUSAND_SEPARATOR = False  # IDs stay plain; amounts group through |amount
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -221,3 +223,4 @@ LOGGING = {
 
 # Outside production, serve static files straight from static/ (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
+DEFAULT_EXCEPTION_REPORTER_FILTER = "lookup.debug.CredentialSafeFilter"

@@ -88,3 +88,66 @@ def agent(db, org, django_user_model):
 def agent_client(client, agent):
     client.force_login(agent)
     return client
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts", "screenshots")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Launch Debian's Chromium headless through Playwright (fail in CI when missing)."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> str:
+    """Save a full-page screenshot under test-artifacts/screenshots/ for people to look at."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    path = os.path.join(SCREENSHOTS, f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+@pytest.fixture
+def signed_in_page(page, live_server, agent):
+    """A browser page signed in as the agent."""
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "agent")
+    page.fill("#id_password", "agent-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    return page
