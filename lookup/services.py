@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from django.core.cache import cache
 from lookup.capillary import (
     BasicAuth,
     CapillaryClient,
+    CapillaryError,
     CustomerQuery,
     CustomerResult,
     OAuthAuth,
@@ -132,6 +135,32 @@ def fetch_customer(org: Org, query: CustomerQuery, *, refresh: bool = False) -> 
         fetched_at=fetched_at,
         warnings=result.customer.warnings,
     )
+
+
+# Several parts of one page are fetched at once: one round trip, not several.
+_part_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="capillary-part")
+
+
+def fetch_many(
+    org: Org, queries: Iterable[CustomerQuery], *, refresh: bool = False
+) -> dict[CustomerQuery, CustomerData | CapillaryError]:
+    """Return each query's data (or its error), fetching the ones not cached concurrently."""
+    unique = list(dict.fromkeys(queries))
+    if len(unique) == 1:
+        futures = None
+    else:
+        futures = {q: _part_pool.submit(_fetch_or_error, org, q, refresh) for q in unique[1:]}
+    results = {unique[0]: _fetch_or_error(org, unique[0], refresh)} if unique else {}
+    for query, future in (futures or {}).items():
+        results[query] = future.result()
+    return results
+
+
+def _fetch_or_error(org: Org, query: CustomerQuery, refresh: bool) -> CustomerData | CapillaryError:
+    try:
+        return fetch_customer(org, query, refresh=refresh)
+    except CapillaryError as exc:
+        return exc
 
 
 def test_org(org: Org, customer_id: int = 1) -> tuple[bool, str]:
