@@ -224,3 +224,48 @@ LOGGING = {
 # Outside production, serve static files straight from static/ (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 DEFAULT_EXCEPTION_REPORTER_FILTER = "lookup.debug.CredentialSafeFilter"
+
+# --- Roles, privacy, audit trail and hardening (issue 5) -------------------------------
+# Appended as one block so the rest of this file stays the foundation's.
+INSTALLED_APPS += ["csp"]
+# The request ID and log context come first, so every later layer (and its logs) has them.
+MIDDLEWARE.insert(0, "lookup.middleware.RequestContextMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware"), "csp.middleware.CSPMiddleware")
+
+# Per-user lookup limit: distinct customers per window (0 turns it off).
+LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 60, minimum=0)
+LOOKUP_RATE_WINDOW = env_int("LOOKUP_RATE_WINDOW", 600, minimum=1)
+# Sign-in throttling: failures per username and per client IP within the window.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
+# How long audit records are kept (manage.py prune_audit deletes older ones).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400, minimum=1)
+AUDIT_PAGE_SIZE = 50
+# Proxies in front of the dashboard whose X-Forwarded-For may be trusted (count of hops).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# No inline script or style anywhere: htmx is configured by a <meta> tag (see _base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# htmx sends the CSRF token from hx-headers, so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+CSRF_FAILURE_VIEW = "lookup.middleware.csrf_failure"
+
+LOGGING["filters"] = {"request_context": {"()": "lookup.middleware.RequestContextFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["request_context"]
+LOGGING["formatters"]["text"]["format"] = (
+    "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+)
