@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils import timezone
 
 from lookup import crypto
 
@@ -120,3 +121,81 @@ class OrgAccess(models.Model):
         """Return the sources granted, or None for all of them."""
         names = {s.strip().upper() for s in self.sources.split(",") if s.strip()}
         return names or None
+
+
+# --- Audit trail (issue 5) ----------------------------------------------------------------
+
+
+class AuditRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ANN003
+        raise PermissionError("Audit records cannot be changed.")
+
+
+class AuditRecord(models.Model):
+    """One look at a customer (or an attempt): who, when, what, and what came of it.
+
+    Holds no personal data of the customer beyond the ID. Records are written once
+    and never changed; `manage.py prune_audit` deletes those past retention.
+    """
+
+    class Action(models.TextChoices):
+        LOOKUP = "lookup", "Page view"
+        TAB = "tab", "Tab view"
+        REFRESH = "refresh", "Refresh"
+        REVEAL = "reveal", "Reveal"
+        RAW = "raw", "Raw response"
+        IMAGE = "image", "Image"
+        EXPORT = "export", "Audit export"
+        DENIED = "denied", "Denied access"
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        NOT_FOUND = "not_found", "Not found"
+        DENIED = "denied", "Denied"
+        UPSTREAM_ERROR = "upstream_error", "Upstream error"
+        RATE_LIMITED = "rate_limited", "Rate limited"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    org_slug = models.CharField(max_length=60, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    detail = models.CharField(max_length=120, blank=True, help_text="Tab, field path or why denied.")
+    reason = models.CharField(max_length=200, blank=True, help_text="Reason given for a reveal.")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
+    cache_hit = models.BooleanField(null=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = AuditRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+        permissions = [
+            ("export_auditrecord", "Export the audit trail as CSV"),
+            ("view_pii", "See customers' personal data unmasked"),
+            ("reveal_pii", "Reveal a masked personal field (audited)"),
+            ("reveal_pii_without_reason", "Reveal without giving a reason"),
+            ("view_raw_response", "See the raw Capillary response"),
+        ]
+        indexes = [
+            models.Index(fields=["customer_id", "-at"], name="audit_customer_at"),
+            models.Index(fields=["username", "-at"], name="audit_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.customer_id}"
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if not self._state.adding:
+            raise PermissionError("Audit records cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        raise PermissionError("Audit records are deleted only by manage.py prune_audit.")
