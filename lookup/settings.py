@@ -269,3 +269,45 @@ LOGGING["handlers"]["console"]["filters"] = ["request_context"]
 LOGGING["formatters"]["text"]["format"] = (
     "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 )
+
+# --- Caching and resilience (issue 4; see "Caching and resilience" in README.md) -------------
+# Freshness of cached Capillary answers, per kind of part: "base" (no embed), each embed name,
+# and "images". CACHE_FRESH_OVERRIDES / CACHE_STALE_OVERRIDES take "points=30,images=120".
+
+
+def _seconds_by_kind(name: str) -> dict[str, float]:
+    """Return a "kind=seconds,..." variable as a dict; junk raises ImproperlyConfigured."""
+    out: dict[str, float] = {}
+    for item in env_list(name):
+        kind, sep, value = item.partition("=")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not sep or not kind.strip() or seconds < 0:
+            raise ImproperlyConfigured(f"{name} must look like points=30,images=120, not {item!r}.")
+        out[kind.strip()] = seconds
+    return out
+
+
+CACHE_FRESH_SECONDS = env_float("CACHE_FRESH_SECONDS", 60.0)
+CACHE_STALE_SECONDS = env_float("CACHE_STALE_SECONDS", 900.0)
+CACHE_FRESH_OVERRIDES = _seconds_by_kind("CACHE_FRESH_OVERRIDES")
+CACHE_STALE_OVERRIDES = _seconds_by_kind("CACHE_STALE_OVERRIDES")
+CACHE_IMAGE_MARGIN_SECONDS = env_float("CACHE_IMAGE_MARGIN_SECONDS", 30.0)
+CACHE_REFRESH_WORKERS = env_int("CACHE_REFRESH_WORKERS", 4, minimum=1)
+CAPILLARY_PART_WORKERS = env_int("CAPILLARY_PART_WORKERS", 64, minimum=1)
+RETRY_MAX = env_int("RETRY_MAX", 2, minimum=0)
+RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 0.1)
+RETRY_MAX_DELAY_SECONDS = env_float("RETRY_MAX_DELAY_SECONDS", 2.0)
+RETRY_BUDGET_RATIO = env_float("RETRY_BUDGET_RATIO", 0.1)
+RETRY_BUDGET_MIN = env_int("RETRY_BUDGET_MIN", 0, minimum=0)
+RETRY_BUDGET_WINDOW_SECONDS = env_int("RETRY_BUDGET_WINDOW_SECONDS", 60, minimum=1)
+RATE_LIMIT_DEFAULT_SECONDS = env_float("RATE_LIMIT_DEFAULT_SECONDS", 10.0)
+BREAKER_FAILURES = env_int("BREAKER_FAILURES", 5, minimum=1)
+BREAKER_COOLDOWN_SECONDS = env_float("BREAKER_COOLDOWN_SECONDS", 30.0)
+REFRESH_LIMIT = env_int("REFRESH_LIMIT", 5, minimum=0)
+REFRESH_WINDOW_SECONDS = env_int("REFRESH_WINDOW_SECONDS", 60, minimum=1)
+# Only `python -m bench` sets this: it turns on the plain "hello" reference view.
+LOOKUP_BENCH = env_bool("LOOKUP_BENCH", False)
+# --- end of caching and resilience ------------------------------------------------------------
