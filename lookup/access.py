@@ -1,10 +1,30 @@
-"""Which orgs and sources a user may look up."""
+"""Who may look up what: org and source grants, role checks, and the view decorators.
+
+Every customer URL (page, tabs, images, reveal) is wrapped in
+`customer_access_required`, which decides before any cache read or upstream call:
+no grant for the org or source answers 404 (the same as a customer that does not
+exist, so grants cannot be probed); a role without the raw response asking for it
+answers 403; too many distinct customers answers 429.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
 
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from lookup import audit, roles, throttle
+from lookup.middleware import set_customer
 from lookup.models import Org, OrgAccess
+
+View = Callable[..., HttpResponse]
+# Tabs only some roles may open: slug -> predicate on the user.
+RESTRICTED_TABS: dict[str, Callable[[AbstractBaseUser], bool]] = {"raw": roles.may_see_raw}
 
 
 def orgs_for(user: AbstractBaseUser) -> list[Org]:
@@ -34,5 +54,120 @@ def resolve_org(user: AbstractBaseUser, slug: str | None) -> Org | None:
 
 
 def may_see(user: AbstractBaseUser, org: Org, source: str) -> bool:
+    """Return whether the user's grant in this org covers this source."""
     sources = allowed_sources(user, org)
-    return sources is None or source in sources
+    return sources is None or source.strip().upper() in sources
+
+
+def may_open_tab(user: AbstractBaseUser, slug: str) -> bool:
+    check = RESTRICTED_TABS.get(slug)
+    return check is None or check(user)
+
+
+def deny(
+    request: HttpRequest,
+    *,
+    status: int = HTTPStatus.NOT_FOUND,
+    org: Org | None = None,
+    customer_id: object = None,
+    source: str = "",
+    detail: str = "",
+    message: str | None = None,
+) -> HttpResponse:
+    """Record a failed access attempt and answer 404 (or 403) in the dashboard's look."""
+    audit.record(
+        request,
+        audit.Action.DENIED,
+        org=org,
+        customer_id=customer_id,
+        source=source,
+        outcome=audit.Outcome.DENIED,
+        detail=detail,
+    )
+    context = {"message": message} if message else {}
+    template = "403.html" if status == HTTPStatus.FORBIDDEN else "404.html"
+    return render(request, template, context, status=status)
+
+
+def too_many(request: HttpRequest, retry_after: int, **audit_fields: object) -> HttpResponse:
+    """Record and answer a lookup over the user's rate limit."""
+    audit.record(
+        request,
+        audit.Action.DENIED,
+        outcome=audit.Outcome.RATE_LIMITED,
+        detail="rate limit",
+        **audit_fields,
+    )
+    response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _param(request: HttpRequest, name: str) -> str:
+    value = request.GET.get(name)
+    if value is None and request.method == "POST":
+        value = request.POST.get(name)
+    return (value or "").strip()
+
+
+def _customer_int(customer_id: object) -> int | None:
+    text = str(customer_id)
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 19 else None
+
+
+def customer_access_required(view: View) -> View:
+    """Let the view run only for a signed-in user granted the org, source (and tab).
+
+    Decides from the URL before any cache read or upstream call, and records
+    every refusal. Sets `request.lookup_org` and `request.lookup_source`.
+    """
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, customer_id: str, *args: object, **kwargs: object
+    ) -> HttpResponse:
+        user = request.user
+        org = resolve_org(user, _param(request, "org") or None)
+        source = (_param(request, "source") or (org.default_source if org else "")).upper()
+        number = _customer_int(customer_id)
+        if number is not None:
+            set_customer(number)
+        if org is None:
+            return deny(request, customer_id=number, source=source[:20], detail="org")
+        if not may_see(user, org, source):
+            return deny(request, org=org, customer_id=number, source=source[:20], detail="source")
+        slug = str(kwargs.get("slug") or kwargs.get("tab") or request.GET.get("tab") or "")
+        if not may_open_tab(user, slug):
+            return deny(
+                request,
+                status=HTTPStatus.FORBIDDEN,
+                org=org,
+                customer_id=number,
+                source=source,
+                detail=f"tab {slug}"[:120],
+                message="Your role does not include this tab. Loyalty ops and admins can open it.",
+            )
+        if number is not None:
+            wait = throttle.lookup_retry_after(user.pk, number)
+            if wait is not None:
+                return too_many(request, wait, org=org, customer_id=number, source=source)
+        request.lookup_org = org
+        request.lookup_source = source
+        return view(request, customer_id, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+def permission_required(check: Callable[[AbstractBaseUser], bool]) -> Callable[[View], View]:
+    """Let the view run only for a signed-in user whose role passes `check` (else 403)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not check(request.user):
+                return deny(request, status=HTTPStatus.FORBIDDEN, detail=request.path[:120])
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator

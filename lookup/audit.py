@@ -2,17 +2,95 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest
+
+from lookup.models import AuditRecord, Org
+
+logger = logging.getLogger("lookup.audit")
+Action = AuditRecord.Action
+Outcome = AuditRecord.Outcome
+# What counts as "looking" in the Who looked panel.
+VIEW_ACTIONS = (Action.LOOKUP, Action.TAB, Action.REFRESH, Action.REVEAL, Action.RAW)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the client's address, trusting X-Forwarded-For only from known proxies."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        chain = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if len(chain) >= hops:
+            return chain[-hops] or None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(
     request: HttpRequest,
     action: str,
     *,
-    org=None,
-    customer_id: int | None = None,
+    org: Org | None = None,
+    customer_id: int | str | None = None,
     source: str = "",
-    outcome: str = "ok",
+    outcome: str = Outcome.OK,
     cache_hit: bool | None = None,
-) -> None:
-    """Write one audit record (actions: lookup, tab, refresh, reveal, raw, export, denied)."""
+    detail: str = "",
+    reason: str = "",
+) -> AuditRecord:
+    """Write one audit record (actions: lookup, tab, refresh, reveal, raw, image, export, denied).
+
+    One INSERT and no other query: the user and org are already loaded.
+    """
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    try:
+        customer = int(customer_id) if customer_id not in (None, "") else None
+    except (TypeError, ValueError):
+        customer = None  # an invalid ID is not personal data, but it is not an ID either
+    if customer is not None and not 0 < customer < 2**63:
+        customer = None
+    entry = AuditRecord(
+        user_id=user.pk if signed_in else None,
+        username=user.get_username()[:150] if signed_in else "",
+        org_id=org.pk if org is not None else None,
+        org_slug=org.slug if org is not None else "",
+        customer_id=customer,
+        source=str(source or "")[:20],
+        action=str(action),
+        detail=str(detail or "")[:120],
+        reason=str(reason or "")[:200],
+        outcome=str(outcome),
+        cache_hit=cache_hit,
+        client_ip=client_ip(request),
+        request_id=getattr(request, "request_id", "")[:64],
+    )
+    entry.save(force_insert=True)
+    logger.info(
+        "audit %s %s",
+        entry.action,
+        entry.outcome,
+        extra={"audit_action": entry.action, "outcome": entry.outcome, "org": entry.org_slug},
+    )
+    return entry
+
+
+def who_looked(org: Org, customer_id: int, *, limit: int = 10) -> list[dict[str, Any]]:
+    """Return the last views of this customer in this org, newest first."""
+    rows = (
+        AuditRecord.objects.filter(org=org, customer_id=customer_id, action__in=VIEW_ACTIONS)
+        .order_by("-at", "-id")
+        .values("at", "username", "action", "detail", "outcome")[:limit]
+    )
+    return list(rows)
+
+
+def who_looked_context(request: HttpRequest, org: Org, customer_id: int) -> dict[str, Any]:
+    """Return the context of templates/lookup/_who-looked.html (empty for roles not allowed)."""
+    from lookup import roles
+
+    if not roles.may_see_audit(request.user):
+        return {"who_looked": None}
+    return {"who_looked": who_looked(org, customer_id), "who_looked_customer": customer_id}

@@ -1,0 +1,87 @@
+"""Abuse limits: distinct customers per user per window, and sign-in failures."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+
+from lookup import audit
+
+
+def lookup_retry_after(user_id: int, customer_id: int) -> int | None:
+    """Count this customer against the user's limit; return seconds to wait, or None if allowed.
+
+    Looking at the same customer again (another tab, a refresh) costs nothing.
+    """
+    limit, window = settings.LOOKUP_RATE_LIMIT, settings.LOOKUP_RATE_WINDOW
+    if not limit:
+        return None
+    key = f"ratelimit:lookup:{user_id}"
+    now = time.time()
+    seen: dict[int, float] = {
+        cid: at for cid, at in (cache.get(key) or {}).items() if at > now - window
+    }
+    if customer_id in seen:
+        return None
+    if len(seen) >= limit:
+        return max(1, int(min(seen.values()) + window - now) + 1)
+    seen[customer_id] = now
+    cache.set(key, seen, timeout=window)
+    return None
+
+
+def _login_keys(username: str, ip: str | None) -> list[str]:
+    # Hashed, so neither usernames nor addresses sit in the cache in clear.
+    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    keys = [f"login-fail:user:{name}"]
+    if ip:
+        keys.append(f"login-fail:ip:{hashlib.sha256(ip.encode()).hexdigest()[:32]}")
+    return keys
+
+
+def login_blocked(username: str, ip: str | None) -> bool:
+    limit = settings.LOGIN_FAILURE_LIMIT
+    counts = cache.get_many(_login_keys(username, ip))
+    return any(count >= limit for count in counts.values())
+
+
+def login_failed(username: str, ip: str | None) -> None:
+    for key in _login_keys(username, ip):
+        if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The sign-in form, refusing to check passwords after repeated failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": (
+            "Too many failed sign-ins for this account or from this address. "
+            "Wait %(minutes)s minutes and try again, or ask an admin."
+        ),
+    }
+
+    def clean(self):  # noqa: ANN201
+        username = self.cleaned_data.get("username") or ""
+        ip = audit.client_ip(self.request) if self.request is not None else None
+        if login_blocked(username, ip):
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if username:
+                login_failed(username, ip)
+            raise
