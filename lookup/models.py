@@ -123,6 +123,23 @@ class OrgAccess(models.Model):
         return names or None
 
 
+class UserPreference(models.Model):
+    """A viewer's own settings; blank means "as the org has it"."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lookup_preference"
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Dates are shown in this zone; blank = the org's time zone.",
+    )
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+
 # --- Audit trail (issue 5) ----------------------------------------------------------------
 
 
