@@ -6,13 +6,28 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from lookup.throttle import ThrottledAuthenticationForm
 from lookup.views import customer, pages
 
 urlpatterns = [
     path("", pages.search, name="search"),
     path("healthz", pages.healthz, name="healthz"),
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+]
+
+# Roles, privacy and the audit trail (issue 5), kept in one block below the routes above.
+from lookup.views import audit as audit_views  # noqa: E402
+from lookup.views import reveal  # noqa: E402
+
+urlpatterns += [
+    path("customers/<str:customer_id>/reveal/", reveal.reveal, name="reveal"),
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export.csv", audit_views.audit_export, name="audit-export"),
 ]

@@ -1,0 +1,44 @@
+"""`{% pii value %}`: a personal value, masked or clear as the role allows, with Copy and Reveal."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+
+from lookup import roles
+from lookup.privacy import Masked
+
+register = template.Library()
+
+
+def reveal_url(context: template.Context, customer_id: object) -> str:
+    query, org = context.get("query"), context.get("org")
+    source = getattr(query, "source", "") or context.get("source", "")
+    params = {"source": source} if source else {}
+    if org is not None:
+        params["org"] = org.slug
+    return reverse("reveal", args=[customer_id]) + ("?" + urlencode(params) if params else "")
+
+
+@register.inclusion_tag("lookup/_pii.html", takes_context=True)
+def pii(context: template.Context, value: Any, ref: str = "") -> dict[str, Any]:
+    """Render a personal value; masked values get a Reveal control for roles that may reveal."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    masked = isinstance(value, Masked)
+    ref = ref or (value.ref if masked else "")
+    query = context.get("query")
+    can_reveal = bool(
+        masked and ref and user is not None and roles.may_reveal(user) and query is not None
+    )
+    return {
+        "value": value,
+        "masked": masked,
+        "ref": ref if can_reveal else "",
+        "reveal_url": reveal_url(context, query.customer_id) if can_reveal else "",
+        "reason_required": can_reveal and roles.reveal_needs_reason(user),
+        "csrf_token": context.get("csrf_token"),
+    }

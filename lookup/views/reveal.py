@@ -1,0 +1,89 @@
+"""Reveal one masked personal value for one page view, on the record."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from lookup import access, audit, privacy, roles, services
+from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
+
+TEMPLATE = "lookup/_pii.html"
+
+
+def _widget(request: HttpRequest, error: str, status: int = HTTPStatus.OK) -> HttpResponse:
+    # htmx swaps only 2xx answers, so a refusal the person can act on is a 200 with a message.
+    return render(request, TEMPLATE, {"value": "", "error": error}, status=status)
+
+
+@access.customer_access_required
+@require_POST
+def reveal(request: HttpRequest, customer_id: str) -> HttpResponse:
+    """Show the clear value a signed reference points at, and record that it was shown."""
+    org, source = request.lookup_org, request.lookup_source
+    try:
+        org_pk, ref_customer, params, path = privacy.read_ref(request.POST.get("ref", ""))
+    except (signing.BadSignature, ValueError, TypeError):
+        return _widget(
+            request, "This page is too old to reveal from; reload it.", HTTPStatus.BAD_REQUEST
+        )
+    ref_source = dict(params).get("source", "").upper()
+    if org_pk != org.pk or str(ref_customer) != customer_id or ref_source != source:
+        return access.deny(
+            request, org=org, customer_id=ref_customer, source=source, detail="reveal ref"
+        )
+    if not roles.may_reveal(request.user):
+        return access.deny(
+            request,
+            status=HTTPStatus.FORBIDDEN,
+            org=org,
+            customer_id=ref_customer,
+            source=source,
+            detail="reveal",
+            message="Your role cannot reveal personal data.",
+        )
+    reason = " ".join(request.POST.get("reason", "").split())[:200]
+    if roles.reveal_needs_reason(request.user) and not reason:
+        return _widget(request, "Give a reason (such as the ticket number) to reveal this.")
+    try:
+        query = CustomerQuery.parse(customer_id, **dict(params))
+        data = services.fetch_customer(org, query)
+    except InvalidQuery:
+        return _widget(request, "This value cannot be revealed.", HTTPStatus.BAD_REQUEST)
+    except CapillaryError as exc:
+        audit.record(
+            request,
+            audit.Action.REVEAL,
+            org=org,
+            customer_id=ref_customer,
+            source=source,
+            outcome=audit.Outcome.UPSTREAM_ERROR,
+            detail=_path(path),
+        )
+        return _widget(request, f"Capillary did not answer: {exc.title}.")
+    value = privacy.value_at(json.loads(data.raw_text), path)
+    audit.record(
+        request,
+        audit.Action.REVEAL,
+        org=org,
+        customer_id=ref_customer,
+        source=source,
+        outcome=audit.Outcome.OK if value is not None else audit.Outcome.NOT_FOUND,
+        cache_hit=data.from_cache,
+        detail=_path(path),
+        reason=reason,
+    )
+    if value is None:
+        return _widget(request, "That value is no longer on record.")
+    response = render(request, TEMPLATE, {"value": value, "revealed": True, "masked": True})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _path(path: list) -> str:
+    return ".".join(str(step) for step in path)[:120]
