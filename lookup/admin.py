@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from lookup.models import Org, OrgAccess
+from lookup.models import AuditRecord, Org, OrgAccess
 
 
 class OrgForm(forms.ModelForm):
@@ -76,3 +76,24 @@ class OrgAccessAdmin(admin.ModelAdmin):
     list_filter = ["org"]
     search_fields = ["user__username", "org__name"]
     autocomplete_fields = ["user"]
+
+
+# --- Audit trail (issue 5): read-only, for everyone, superusers included. ---------------
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    list_display = ["at", "username", "org_slug", "customer_id", "source", "action", "outcome", "cache_hit"]
+    list_filter = ["action", "outcome", "org_slug"]
+    search_fields = ["username", "=customer_id", "request_id"]
+    date_hierarchy = "at"
+    show_full_result_count = False  # a count over millions of rows on every page is slow
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
