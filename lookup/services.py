@@ -1,13 +1,20 @@
 """The service layer: the only thing views call to reach Capillary.
 
-It reads settings at call time, keeps one client (one connection pool) per
-org, owns the cache, and turns stored orgs into credentials without letting
-them out of this module.
+It reads settings at call time, keeps one client (one connection pool) per org, owns the
+cache (lookup.cache) and the resilience rules (lookup.resilience), and turns stored orgs
+into credentials without letting them out of this module.
+
+A lookup is answered, in order: from a fresh cached copy; from a usable stale copy while
+one background refresh runs; by joining a fetch already in flight for the same key (in
+this thread's process, or in any process sharing the cache); by one upstream call. When
+that call fails the way a slow or broken Capillary fails, the last good copy is served,
+marked stale with the reason.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -15,20 +22,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache as django_cache
 
+from lookup import cache, resilience
 from lookup.capillary import (
     BasicAuth,
     CapillaryClient,
     CapillaryError,
     CustomerQuery,
-    CustomerResult,
     OAuthAuth,
     records,
 )
+from lookup.capillary.errors import CustomerDeleted, UpstreamTimeout
 from lookup.models import Org
 
-CACHE_VERSION = 1
+logger = logging.getLogger("lookup.services")
 _clients: dict[int, tuple[object, CapillaryClient]] = {}
 _clients_lock = threading.Lock()
 
@@ -67,7 +75,10 @@ def forget_clients() -> None:
 
 @dataclass(frozen=True)
 class CustomerData:
-    """One upstream answer for a customer, fresh or from the cache."""
+    """One upstream answer for a customer, fresh or from the cache.
+
+    `customer` may be shared with other requests of this process: treat it as read-only.
+    """
 
     customer: records.Customer
     raw_text: str
@@ -77,95 +88,305 @@ class CustomerData:
     fetched_at: float
     from_cache: bool = False
     warnings: list = field(default_factory=list)
+    # Served because Capillary failed or is held back; `stale_reason` says why, in words.
+    stale: bool = False
+    stale_reason: str = ""
+    # Past its freshness and being refreshed in the background.
+    revalidating: bool = False
 
     @property
     def age_seconds(self) -> float:
-        return max(0.0, time.time() - self.fetched_at)
+        return max(0.0, cache.now() - self.fetched_at)
+
+    @property
+    def fetched_at_datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.fetched_at, dt.UTC)
+
+    @property
+    def age_text(self) -> str:
+        """Return the age in words ("42 s ago", "6 min ago")."""
+        from lookup.templatetags.lookup_tags import age_words
+
+        return age_words(self.age_seconds)
 
 
-def cache_key(org: Org, query: CustomerQuery) -> str:
-    return f"customer:v{CACHE_VERSION}:{org.pk}:{query.customer_id}:{query.normalised_key()}"
-
-
-def _from_cache(entry: dict) -> CustomerData:
-    raw = json.loads(entry["raw_text"])
-    customer = records.Customer.from_raw(raw)
+def _data(key: str, entry: cache.Entry, **flags: object) -> CustomerData:
+    customer = cache.parsed(key, entry)
     return CustomerData(
         customer=customer,
-        raw_text=entry["raw_text"],
-        request_id=entry["request_id"],
-        path=entry["path"],
-        params=[tuple(p) for p in entry["params"]],
-        fetched_at=entry["fetched_at"],
-        from_cache=True,
-        warnings=customer.warnings,
+        raw_text=entry.raw_text,
+        request_id=entry.request_id,
+        path=entry.path,
+        params=list(entry.params),
+        fetched_at=entry.fetched_at,
+        warnings=list(customer.warnings),
+        **flags,
     )
 
 
 def fetch_customer(org: Org, query: CustomerQuery, *, refresh: bool = False) -> CustomerData:
     """Return the customer for this query, from the cache when it is fresh enough.
 
-    Raises a lookup.capillary.errors.CapillaryError subclass when Capillary fails;
-    failures are never cached.
+    Raises a lookup.capillary.errors.CapillaryError subclass (or resilience.CircuitOpen)
+    when Capillary fails and no usable copy exists; failures are never cached.
     """
-    key = cache_key(org, query)
-    if not refresh:
-        entry = cache.get(key)
-        if entry is not None:
-            return _from_cache(entry)
-    result: CustomerResult = client_for(org).get_customer(query)
-    fetched_at = time.time()
-    cache.set(
-        key,
-        {
-            "raw_text": result.raw_text,
-            "request_id": result.request_id,
-            "path": result.path,
-            "params": list(result.params),
-            "fetched_at": fetched_at,
-        },
-        timeout=60,
-    )
-    return CustomerData(
-        customer=result.customer,
-        raw_text=result.raw_text,
-        request_id=result.request_id,
-        path=result.path,
-        params=list(result.params),
-        fetched_at=fetched_at,
-        warnings=result.customer.warnings,
-    )
+    result = fetch_many(org, [query], refresh=refresh)[query]
+    if isinstance(result, CapillaryError):
+        raise result
+    return result
 
 
 # Several parts of one page are fetched at once: one round trip, not several.
-_part_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="capillary-part")
+_part_pool = ThreadPoolExecutor(
+    max_workers=settings.CAPILLARY_PART_WORKERS, thread_name_prefix="capillary-part"
+)
 
 
 def fetch_many(
     org: Org, queries: Iterable[CustomerQuery], *, refresh: bool = False
 ) -> dict[CustomerQuery, CustomerData | CapillaryError]:
-    """Return each query's data (or its error), fetching the ones not cached concurrently."""
+    """Return each query's data (or its error); cached ones at once, the rest concurrently.
+
+    `refresh` skips freshness (not single-flight: a refresh joins a fetch in flight).
+    """
     unique = list(dict.fromkeys(queries))
-    if len(unique) == 1:
-        futures = None
-    else:
-        futures = {q: _part_pool.submit(_fetch_or_error, org, q, refresh) for q in unique[1:]}
-    results = {unique[0]: _fetch_or_error(org, unique[0], refresh)} if unique else {}
-    for query, future in (futures or {}).items():
+    found = cache.read_many(org.pk, unique) if unique else {}
+    results: dict[CustomerQuery, CustomerData | CapillaryError] = {}
+    misses = []
+    for query in unique:
+        entry, generation = found[query]
+        served = None if refresh else _from_copy(org, query, entry)
+        if served is not None:
+            results[query] = served
+        else:
+            misses.append((query, entry, generation))
+    futures = [(m[0], _part_pool.submit(_load_or_error, org, *m)) for m in misses[1:]]
+    if misses:
+        results[misses[0][0]] = _load_or_error(org, *misses[0])
+    for query, future in futures:
         results[query] = future.result()
-    return results
+    return {query: results[query] for query in unique}
 
 
-def _fetch_or_error(org: Org, query: CustomerQuery, refresh: bool) -> CustomerData | CapillaryError:
+def _from_copy(org: Org, query: CustomerQuery, entry: cache.Entry | None) -> CustomerData | None:
+    """Serve a fresh copy, or a usable stale one (refreshing it in the background)."""
+    if entry is None:
+        return None
+    at = cache.now()
+    key = cache.entry_key(org.pk, query)
+    if entry.is_fresh(at):
+        return _data(key, entry, from_cache=True)
+    if not entry.is_usable(at):
+        return None
+    held_back = resilience.blocked(org.pk)
+    reason = resilience.stale_reason(held_back) if held_back else cache.failed_refresh(key, entry)
+    if reason:
+        return _data(key, entry, from_cache=True, stale=True, stale_reason=reason)
+    _revalidate_later(org, query, entry)
+    return _data(key, entry, from_cache=True, revalidating=True)
+
+
+def _load_or_error(
+    org: Org, query: CustomerQuery, copy: cache.Entry | None, generation: str
+) -> CustomerData | CapillaryError:
+    """Fetch through single-flight; on a Capillary failure fall back to a usable copy."""
     try:
-        return fetch_customer(org, query, refresh=refresh)
+        return _single_flight(org, query, generation, copy, wait=True)
     except CapillaryError as exc:
+        if copy is not None and copy.is_usable(cache.now()) and resilience.serves_stale(exc):
+            key = cache.entry_key(org.pk, query)
+            reason = resilience.stale_reason(exc)
+            return _data(key, copy, from_cache=True, stale=True, stale_reason=reason)
         return exc
 
 
+def _deadline(org: Org) -> float:
+    return org.deadline or settings.CAPILLARY_DEADLINE
+
+
+def _single_flight(
+    org: Org, query: CustomerQuery, generation: str, copy: cache.Entry | None, *, wait: bool
+) -> CustomerData | None:
+    """Make at most one upstream call for this key at a time, across threads and processes."""
+    key = cache.entry_key(org.pk, query)
+    flight, leader = cache.join_or_lead(key)
+    if not leader:
+        if not wait:
+            return None
+        if not flight.done.wait(4 * _deadline(org) + cache.LOCK_MARGIN_SECONDS):
+            raise UpstreamTimeout(detail="waited too long for a fetch in flight")
+        if flight.error is not None:
+            raise flight.error
+        return flight.result
+    try:
+        result = _lead(org, query, key, generation, copy, wait=wait)
+    except BaseException as exc:
+        cache.land(key, flight, error=exc)
+        raise
+    cache.land(key, flight, result=result)
+    return result
+
+
+def _newer(entry: cache.Entry | None, generation: str, copy: cache.Entry | None) -> bool:
+    """Return whether `entry` was fetched after the copy we started with."""
+    return (
+        entry is not None
+        and entry.generation == generation
+        and entry.is_usable(cache.now())
+        and (copy is None or entry.fetched_at > copy.fetched_at)
+    )
+
+
+def _lead(
+    org: Org,
+    query: CustomerQuery,
+    key: str,
+    generation: str,
+    copy: cache.Entry | None,
+    *,
+    wait: bool,
+) -> CustomerData | None:
+    """Take the shared lock and fetch, or wait for the process holding it to store its answer."""
+    ttl = _deadline(org) + cache.LOCK_MARGIN_SECONDS
+    give_up = time.monotonic() + 2 * ttl + cache.LOCK_MARGIN_SECONDS
+    pause = 0.005
+    while (token := cache.acquire(key, ttl)) is None:
+        if not wait:
+            return None  # a background refresh never queues behind another fetch
+        # Another process is fetching; its answer lands in the cache. When its lock goes
+        # without an answer (it failed, or died and the lock expired), take the lock.
+        while cache.is_locked(key):
+            entry = cache.read(org.pk, query)[0]
+            if _newer(entry, generation, copy):
+                return _data(key, entry, from_cache=True)
+            if time.monotonic() > give_up:
+                raise UpstreamTimeout(detail="waited too long for another process's fetch")
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.05)
+    try:
+        # The holder before us may have stored an answer just before we took the lock.
+        entry = cache.read(org.pk, query)[0]
+        if _newer(entry, generation, copy):
+            return _data(key, entry, from_cache=True)
+        result = _call(org, query, key, ttl)
+        fetched_at = cache.now()
+        entry = cache.write(
+            org.pk,
+            query,
+            raw_text=result.raw_text,
+            request_id=result.request_id,
+            path=result.path,
+            params=list(result.params),
+            fetched_at=fetched_at,
+            generation=generation,
+            customer=result.customer,
+        )
+        if entry is not None:
+            cache.remember_parsed(key, entry, result.customer)
+        return CustomerData(
+            customer=result.customer,
+            raw_text=result.raw_text,
+            request_id=result.request_id,
+            path=result.path,
+            params=list(result.params),
+            fetched_at=fetched_at,
+            warnings=list(result.customer.warnings),
+        )
+    finally:
+        cache.release(key, token)
+
+
+def _call(org: Org, query: CustomerQuery, key: str, ttl: float):
+    """Call Capillary for the query: breaker and rate limit first, bounded retries after."""
+    state, probe = resilience.before_call(org.pk, ttl)
+    budget = resilience.budget_for(org.pk)
+    budget.record_call()
+    client = client_for(org)
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            result = client.get_customer(query)
+        except CapillaryError as exc:
+            delay = resilience.should_retry(
+                exc,
+                attempt,
+                budget.allows(),
+                max_retries=settings.RETRY_MAX,
+                base=settings.RETRY_BASE_SECONDS,
+                cap=settings.RETRY_MAX_DELAY_SECONDS,
+            )
+            if delay is not None and time.monotonic() - started + delay < _deadline(org):
+                budget.record_retry()
+                logger.info("retrying %s after %s in %.2f s", query.path, type(exc).__name__, delay)
+                time.sleep(delay)
+                django_cache.touch(cache.lock_key(key), int(ttl) + 1)
+                continue
+            resilience.record_failure(org.pk, exc, probe)
+            if isinstance(exc, CustomerDeleted):
+                cache.purge_customer(org.pk, query.customer_id)
+            raise
+        resilience.record_success(org.pk, state, probe)
+        return result
+
+
+_refresh_pool: ThreadPoolExecutor | None = None
+_refreshing: set[str] = set()
+_refresh_lock = threading.Lock()
+MAX_PENDING_REFRESHES = 64
+
+
+def _revalidate_later(org: Org, query: CustomerQuery, copy: cache.Entry) -> None:
+    """Refresh a stale copy in the background: bounded, and once per key."""
+    global _refresh_pool
+    key = cache.entry_key(org.pk, query)
+    with _refresh_lock:
+        if key in _refreshing or len(_refreshing) >= MAX_PENDING_REFRESHES:
+            return
+        _refreshing.add(key)
+        if _refresh_pool is None:
+            _refresh_pool = ThreadPoolExecutor(
+                max_workers=settings.CACHE_REFRESH_WORKERS, thread_name_prefix="cache-refresh"
+            )
+    _refresh_pool.submit(_revalidate, org, query, key, copy)
+
+
+def _revalidate(org: Org, query: CustomerQuery, key: str, copy: cache.Entry) -> None:
+    try:
+        if not cache.is_locked(key):
+            _single_flight(org, query, copy.generation, copy, wait=False)
+    except CapillaryError as exc:
+        logger.info("background refresh of %s failed: %s", query.path, type(exc).__name__)
+        if resilience.serves_stale(exc):
+            cache.mark_failed_refresh(key, copy, resilience.stale_reason(exc))
+    except Exception:
+        logger.exception("background refresh of %s crashed", query.path)
+    finally:
+        with _refresh_lock:
+            _refreshing.discard(key)
+
+
+def wait_for_refreshes(timeout: float = 10.0) -> bool:
+    """Wait until no background refresh is pending (tests, the benchmark); return if none is."""
+    give_up = time.monotonic() + timeout
+    while _refreshing and time.monotonic() < give_up:
+        time.sleep(0.01)
+    return not _refreshing
+
+
 def allow_refresh(user_id: int, org: Org, customer_id: int) -> bool:
-    """Return whether this user may bypass the cache for this customer now."""
-    return True
+    """Return whether this user may bypass the cache now (REFRESH_LIMIT per window)."""
+    window = settings.REFRESH_WINDOW_SECONDS
+    slot = int(cache.now() // window)
+    key = f"{cache.NAMESPACE}:refresh:{user_id}:{slot}"
+    django_cache.add(key, 0, timeout=window + 1)
+    try:
+        used = django_cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        django_cache.set(key, 1, timeout=window + 1)
+        used = 1
+    return used <= settings.REFRESH_LIMIT
 
 
 def test_org(org: Org, customer_id: int = 1) -> tuple[bool, str]:
@@ -173,7 +394,9 @@ def test_org(org: Org, customer_id: int = 1) -> tuple[bool, str]:
     from lookup.capillary.errors import CustomerNotFound
 
     try:
-        fetch_customer(org, CustomerQuery(customer_id=customer_id, source=org.default_source), refresh=True)
+        fetch_customer(
+            org, CustomerQuery(customer_id=customer_id, source=org.default_source), refresh=True
+        )
     except CustomerNotFound:
         return True, "Credentials accepted (the probe customer does not exist, which is fine)."
     except Exception as exc:  # noqa: BLE001 - reported to the operator, not raised

@@ -1,0 +1,290 @@
+"""Cache entries for Capillary answers: keys, freshness, per-customer purge and single-flight.
+
+Entries hold the upstream body text and where it came from, never HTML, credentials or
+failures. Each entry records the customer's *generation*; bumping the generation (after a
+PII-deleted answer) orphans every entry of that customer at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from lookup.capillary import CustomerQuery, records
+
+VERSION = 1
+NAMESPACE = f"capillary:v{VERSION}"
+IMAGE_EMBEDS = frozenset({"customerImage", "associatedImages"})
+LOCK_MARGIN_SECONDS = 2.0
+FAILED_REFRESH_SECONDS = 10
+
+# The clock behind every freshness decision; tests replace it to move time.
+clock: Callable[[], float] = time.time
+
+
+def now() -> float:
+    return clock()
+
+
+def entry_key(org_id: int, query: CustomerQuery) -> str:
+    """Return the key of one query's entry; equal queries in any order share it."""
+    digest = hashlib.blake2b(query.normalised_key().encode(), digest_size=12).hexdigest()
+    account = query.account_id or "-"
+    return f"{NAMESPACE}:c:{org_id}:{query.customer_id}:{query.source}:{account}:{digest}"
+
+
+def generation_key(org_id: int, customer_id: int) -> str:
+    return f"{NAMESPACE}:gen:{org_id}:{customer_id}"
+
+
+def lock_key(key: str) -> str:
+    return f"{key}:lock"
+
+
+def kind_of(query: CustomerQuery) -> str:
+    """Return the freshness kind of a query: "images", its one embed, or "base"."""
+    if query.embed & IMAGE_EMBEDS:
+        return "images"
+    if len(query.embed) == 1:
+        return next(iter(query.embed))
+    return "base"
+
+
+def windows(kind: str) -> tuple[float, float]:
+    """Return (fresh, usable-stale) seconds for a kind, from settings."""
+    fresh = settings.CACHE_FRESH_OVERRIDES.get(kind, settings.CACHE_FRESH_SECONDS)
+    stale = settings.CACHE_STALE_OVERRIDES.get(kind, settings.CACHE_STALE_SECONDS)
+    return fresh, max(fresh, stale)
+
+
+def image_expiry(customer: records.Customer) -> float | None:
+    """Return when the first pre-signed image URL in the answer stops working, if any."""
+    times = [
+        image.expires_at.timestamp()
+        for image in (*customer.customer_images, *customer.associated_images)
+        if image.expires_at is not None
+    ]
+    return min(times) if times else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached answer as stored (a plain dict in the cache backend)."""
+
+    raw_text: str
+    request_id: str | None
+    path: str
+    params: list[tuple[str, str]]
+    fetched_at: float
+    fresh_until: float
+    stale_until: float
+    generation: str
+
+    def is_fresh(self, at: float) -> bool:
+        return at < self.fresh_until
+
+    def is_usable(self, at: float) -> bool:
+        return at < self.stale_until
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "raw_text": self.raw_text,
+            "request_id": self.request_id,
+            "path": self.path,
+            "params": [list(p) for p in self.params],
+            "fetched_at": self.fetched_at,
+            "fresh_until": self.fresh_until,
+            "stale_until": self.stale_until,
+            "generation": self.generation,
+        }
+
+    @classmethod
+    def from_dict(cls, value: Any) -> Entry | None:
+        try:
+            return cls(
+                raw_text=value["raw_text"],
+                request_id=value["request_id"],
+                path=value["path"],
+                params=[(str(k), str(v)) for k, v in value["params"]],
+                fetched_at=float(value["fetched_at"]),
+                fresh_until=float(value["fresh_until"]),
+                stale_until=float(value["stale_until"]),
+                generation=str(value["generation"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None  # an entry from another version: treat as a miss
+
+
+def read(org_id: int, query: CustomerQuery) -> tuple[Entry | None, str]:
+    """Return the query's entry (None on a miss or an older generation) and the generation."""
+    return read_many(org_id, [query])[query]
+
+
+def read_many(
+    org_id: int, queries: list[CustomerQuery]
+) -> dict[CustomerQuery, tuple[Entry | None, str]]:
+    """Read several entries and their customers' generations in one cache round trip."""
+    keys = {q: entry_key(org_id, q) for q in queries}
+    gens = {q: generation_key(org_id, q.customer_id) for q in queries}
+    found = cache.get_many([*keys.values(), *set(gens.values())])
+    out = {}
+    for query in queries:
+        generation = found.get(gens[query])
+        if generation is None:
+            # A random generation, so an evicted generation key can never revive old entries.
+            cache.add(gens[query], secrets.token_hex(8), timeout=None)
+            generation = cache.get(gens[query]) or ""
+        entry = Entry.from_dict(found[keys[query]]) if keys[query] in found else None
+        if entry is not None and entry.generation != generation:
+            entry = None
+        out[query] = (entry, str(generation))
+    return out
+
+
+def write(
+    org_id: int,
+    query: CustomerQuery,
+    *,
+    raw_text: str,
+    request_id: str | None,
+    path: str,
+    params: list[tuple[str, str]],
+    fetched_at: float,
+    generation: str,
+    customer: records.Customer,
+) -> Entry | None:
+    """Store a successful answer; return the entry, or None when it may not be kept at all."""
+    kind = kind_of(query)
+    fresh, stale = windows(kind)
+    fresh_until, stale_until = fetched_at + fresh, fetched_at + stale
+    if kind == "images":
+        expiry = image_expiry(customer)
+        if expiry is not None:
+            # Never serve a pre-signed URL past its expiry (less a margin for the viewer).
+            usable_until = expiry - settings.CACHE_IMAGE_MARGIN_SECONDS
+            fresh_until, stale_until = (
+                min(fresh_until, usable_until),
+                min(stale_until, usable_until),
+            )
+    entry = Entry(
+        raw_text, request_id, path, list(params), fetched_at, fresh_until, stale_until, generation
+    )
+    timeout = stale_until - now()
+    if timeout <= 0:
+        return None
+    cache.set(entry_key(org_id, query), entry.to_dict(), timeout=max(1, int(timeout) + 1))
+    return entry
+
+
+def purge_customer(org_id: int, customer_id: int) -> None:
+    """Orphan every cached entry of this customer (all sources, embeds and parameters)."""
+    cache.set(generation_key(org_id, customer_id), secrets.token_hex(8), timeout=None)
+
+
+def failed_refresh(key: str, entry: Entry) -> str:
+    """Return why the last background refresh of this copy failed, or "" if it did not."""
+    marker = cache.get(f"{key}:failed")
+    if isinstance(marker, dict) and marker.get("copy") == entry.fetched_at:
+        return str(marker.get("reason", ""))
+    return ""
+
+
+def mark_failed_refresh(key: str, entry: Entry, reason: str) -> None:
+    """Remember, briefly, that refreshing this copy failed; it labels the copy as stale and
+    keeps background refreshes of a failing key to one per FAILED_REFRESH_SECONDS."""
+    value = {"copy": entry.fetched_at, "reason": reason}
+    cache.set(f"{key}:failed", value, timeout=FAILED_REFRESH_SECONDS)
+
+
+# Parsing the body into records costs more than the rest of a cache hit, so each process
+# keeps the last few parsed customers, keyed by entry and fetch time.
+_parsed: OrderedDict[tuple[str, float, str], records.Customer] = OrderedDict()
+_parsed_lock = threading.Lock()
+PARSED_MAX = 256
+
+
+def parsed(key: str, entry: Entry) -> records.Customer:
+    """Return the entry's customer records, parsed once per process."""
+    memo_key = (key, entry.fetched_at, entry.generation)
+    with _parsed_lock:
+        customer = _parsed.get(memo_key)
+        if customer is not None:
+            _parsed.move_to_end(memo_key)
+            return customer
+    customer = records.Customer.from_raw(json.loads(entry.raw_text))
+    with _parsed_lock:
+        _parsed[memo_key] = customer
+        while len(_parsed) > PARSED_MAX:
+            _parsed.popitem(last=False)
+    return customer
+
+
+def remember_parsed(key: str, entry: Entry, customer: records.Customer) -> None:
+    with _parsed_lock:
+        _parsed[(key, entry.fetched_at, entry.generation)] = customer
+        while len(_parsed) > PARSED_MAX:
+            _parsed.popitem(last=False)
+
+
+# -- single-flight ------------------------------------------------------------------------------
+
+
+def acquire(key: str, ttl: float) -> str | None:
+    """Take the key's fetch lock (shared through the cache); return its token, or None."""
+    token = secrets.token_hex(8)
+    return token if cache.add(lock_key(key), token, timeout=max(1, int(ttl + 0.999))) else None
+
+
+def release(key: str, token: str) -> None:
+    """Drop the lock if it is still ours (a lock that expired may belong to someone else)."""
+    if cache.get(lock_key(key)) == token:
+        cache.delete(lock_key(key))
+
+
+def is_locked(key: str) -> bool:
+    return cache.get(lock_key(key)) is not None
+
+
+class Flight:
+    """One in-process fetch that other threads of this process wait on instead of polling."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+
+
+_flights: dict[str, Flight] = {}
+_flights_lock = threading.Lock()
+
+
+def join_or_lead(key: str) -> tuple[Flight, bool]:
+    """Return this process's flight for the key, and whether the caller leads it."""
+    with _flights_lock:
+        flight = _flights.get(key)
+        if flight is not None:
+            return flight, False
+        flight = _flights[key] = Flight()
+        return flight, True
+
+
+def land(key: str, flight: Flight, result: Any = None, error: BaseException | None = None) -> None:
+    """Finish the flight and let the next request start a new one."""
+    with _flights_lock:
+        if _flights.get(key) is flight:
+            del _flights[key]
+    flight.finish(result, error)
