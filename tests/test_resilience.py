@@ -1,0 +1,245 @@
+"""Retries, the retry budget, Retry-After, the circuit breaker and stale-if-error."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.core.cache import cache as django_cache
+
+from lookup import resilience, services
+from lookup.capillary import CustomerQuery
+from lookup.capillary.errors import (
+    CustomerNotFound,
+    InvalidResponse,
+    RateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from lookup.resilience import CircuitOpen, RetryBudget, should_retry
+from tests.test_cache import SEED, Clock, calls, clock  # noqa: F401 - fixture
+
+OTHER = 100000001
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_state():
+    resilience.forget_budgets()
+    yield
+    services.wait_for_refreshes()
+
+
+# -- the retry decision (pure) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UpstreamUnavailable(),
+        UpstreamError(upstream_status=502),
+        UpstreamError(upstream_status=503),
+        UpstreamError(upstream_status=504),
+        UpstreamError(code=521, upstream_status=521),
+        InvalidResponse(upstream_status=502, retryable=True),
+    ],
+)
+def test_retry_safe(error):
+    assert should_retry(error, 1, True, rng=lambda: 0.0) == pytest.approx(0.05)
+    assert should_retry(error, 2, True, rng=lambda: 1.0) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UpstreamError(upstream_status=500),
+        UpstreamTimeout(),
+        RateLimited(upstream_status=429, retry_after=3),
+        CircuitOpen(30),
+        CustomerNotFound(upstream_status=404),
+        ValueError("not ours"),
+    ],
+)
+def test_retry_unsafe(error):
+    assert should_retry(error, 1, True) is None
+
+
+def test_retry_bounded():
+    error = UpstreamUnavailable()
+    assert should_retry(error, 3, True, max_retries=2) is None
+    assert should_retry(error, 1, False) is None
+    assert should_retry(error, 6, True, max_retries=9, base=1, cap=4, rng=lambda: 1.0) == 4
+
+
+def test_budget_window():
+    fake = Clock()
+    budget = RetryBudget(ratio=0.1, window=60, clock=fake)
+    for _ in range(19):
+        budget.record_call()
+    assert budget.allows()
+    budget.record_retry()
+    assert not budget.allows()  # a second retry would make 2 in 19 calls
+    budget.record_call()
+    assert budget.allows()
+    fake.advance(61)
+    assert budget.counts() == (0, 0)
+    assert not budget.allows()
+
+
+# -- retries against the sandbox ----------------------------------------------------------------
+
+
+def test_retries_within_budget(org, sandbox, settings):
+    settings.RETRY_BUDGET_MIN = 2
+    settings.RETRY_BASE_SECONDS = 0.01
+    with pytest.raises(UpstreamError):
+        services.fetch_customer(org, CustomerQuery(customer_id=900000503))
+    assert calls(sandbox) == 3  # one call, two retries
+
+
+def test_no_retry_without_budget(org, sandbox):
+    with pytest.raises(UpstreamError):
+        services.fetch_customer(org, CustomerQuery(customer_id=900000503))
+    assert calls(sandbox) == 1
+
+
+def test_no_retry_on_500(org, sandbox, settings):
+    settings.RETRY_BUDGET_MIN = 2
+    with pytest.raises(UpstreamError):
+        services.fetch_customer(org, CustomerQuery(customer_id=900000500))
+    assert calls(sandbox) == 1
+
+
+# -- Retry-After --------------------------------------------------------------------------------
+
+
+def test_retry_after_honoured(org, sandbox, clock):  # noqa: F811
+    cached = CustomerQuery(customer_id=OTHER)
+    services.fetch_customer(org, cached)
+    sandbox.set_fault(SEED, "rate_limited", retry_after=120)
+    with pytest.raises(RateLimited):
+        services.fetch_customer(org, CustomerQuery(customer_id=SEED))
+    before = calls(sandbox)
+
+    with pytest.raises(RateLimited) as limited:
+        services.fetch_customer(org, CustomerQuery(customer_id=SEED, embed="points"))
+    assert limited.value.retry_after == 120
+    clock.advance(61)  # the copy is past fresh: served, marked, not refreshed
+    copy = services.fetch_customer(org, cached)
+    assert copy.stale and copy.stale_reason == "Capillary is rate limiting this org"
+    assert calls(sandbox) == before
+
+    clock.advance(60)  # the wait is over
+    sandbox.set_fault(SEED, None)
+    assert services.fetch_customer(org, CustomerQuery(customer_id=SEED)).customer.id == SEED
+
+
+def test_rate_limit_517_default_wait(org, sandbox, settings):
+    settings.RATE_LIMIT_DEFAULT_SECONDS = 12
+    with pytest.raises(RateLimited):
+        services.fetch_customer(org, CustomerQuery(customer_id=900000517))
+    with pytest.raises(RateLimited) as limited:
+        services.fetch_customer(org, CustomerQuery(customer_id=SEED))
+    assert limited.value.retry_after == 12
+    assert calls(sandbox) == 1
+
+
+# -- circuit breaker ----------------------------------------------------------------------------
+
+
+def test_breaker_transitions(org, sandbox, clock, settings):  # noqa: F811
+    settings.BREAKER_FAILURES = 3
+    settings.BREAKER_COOLDOWN_SECONDS = 30
+    failing = CustomerQuery(customer_id=900000500)
+    for _ in range(3):
+        with pytest.raises(UpstreamError):
+            services.fetch_customer(org, failing)
+    assert resilience.org_state(org.pk).breaker == "open"
+
+    with pytest.raises(CircuitOpen) as opened:
+        services.fetch_customer(org, CustomerQuery(customer_id=SEED))
+    assert opened.value.status == 503
+    assert opened.value.message == "Capillary is failing for this org; not calling it for 30 s"
+    assert calls(sandbox) == 3
+
+    clock.advance(31)
+    assert resilience.org_state(org.pk).breaker == "half-open"
+    with pytest.raises(UpstreamError):  # the probe fails: open again
+        services.fetch_customer(org, failing)
+    assert resilience.org_state(org.pk).breaker == "open"
+    assert calls(sandbox) == 4
+
+    clock.advance(31)
+    assert services.fetch_customer(org, CustomerQuery(customer_id=SEED)).customer.id == SEED
+    state = resilience.org_state(org.pk)
+    assert (state.breaker, state.failures) == ("closed", 0)
+
+
+def test_half_open_lets_one_probe(org, sandbox, clock, settings):  # noqa: F811
+    settings.BREAKER_FAILURES = 1
+    with pytest.raises(UpstreamError):
+        services.fetch_customer(org, CustomerQuery(customer_id=900000500))
+    clock.advance(settings.BREAKER_COOLDOWN_SECONDS + 1)
+    probe = resilience.before_call(org.pk, 5)[1]
+    assert probe is not None
+    with pytest.raises(CircuitOpen):  # another request while the probe is out
+        services.fetch_customer(org, CustomerQuery(customer_id=SEED))
+    assert calls(sandbox) == 1
+
+
+def test_not_found_is_not_a_failure(org, sandbox, settings):
+    settings.BREAKER_FAILURES = 2
+    for _ in range(3):
+        with pytest.raises(CustomerNotFound):
+            services.fetch_customer(org, CustomerQuery(customer_id=900008015))
+    assert resilience.org_state(org.pk).breaker == "closed"
+
+
+# -- stale-if-error, as the agent sees it ---------------------------------------------------------
+
+
+def _break(kind: str, org, sandbox, clock):  # noqa: F811
+    if kind == "connection refused":
+        org.base_url = "http://127.0.0.1:9"
+        org.save()
+    elif kind == "circuit open":
+        open_key = resilience._keys(org.pk)[1]
+        django_cache.set(open_key, clock() + 30, timeout=None)
+    elif kind == "timeout":
+        org.read_timeout, org.deadline = 0.2, 0.4
+        org.save()
+        sandbox.set_fault(None, "timeout", seconds=1)
+    else:
+        sandbox.set_fault(None, kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("timeout", "Capillary timed out"),
+        ("http_500", "Capillary failed (HTTP 500)"),
+        ("http_503", "Capillary failed (HTTP 503)"),
+        ("rate_limited", "Capillary is rate limiting this org"),
+        ("connection refused", "Capillary could not be reached"),
+        ("circuit open", "Capillary is failing for this org"),
+    ],
+)
+def test_stale_if_error(kind, reason, agent_client, org, sandbox, clock):  # noqa: F811
+    url = f"/customers/{SEED}/?source=INSTORE"
+    assert agent_client.get(url).status_code == HTTPStatus.OK
+    clock.advance(120)
+    _break(kind, org, sandbox, clock)
+    first = agent_client.get(url)  # served at once; the background refresh fails
+    assert first.status_code == HTTPStatus.OK
+    assert services.wait_for_refreshes()
+    page = agent_client.get(url)
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert f"{reason}; showing data from" in text
+    assert "2 min ago" in text
+
+
+def test_error_page_without_copy(agent_client, org, sandbox):
+    sandbox.set_fault(None, "http_503")
+    page = agent_client.get(f"/customers/{SEED}/?source=INSTORE")
+    assert page.status_code == HTTPStatus.BAD_GATEWAY
