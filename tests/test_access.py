@@ -54,9 +54,13 @@ def cache_spy(monkeypatch):
 
     reads: list[str] = []
     real_get, real_get_many = cache.get, cache.get_many
-    monkeypatch.setattr(cache, "get", lambda key, *a, **k: (reads.append(key), real_get(key, *a, **k))[1])
     monkeypatch.setattr(
-        cache, "get_many", lambda keys, *a, **k: (reads.extend(keys), real_get_many(keys, *a, **k))[1]
+        cache, "get", lambda key, *a, **k: (reads.append(key), real_get(key, *a, **k))[1]
+    )
+    monkeypatch.setattr(
+        cache,
+        "get_many",
+        lambda keys, *a, **k: (reads.extend(keys), real_get_many(keys, *a, **k))[1],
     )
     return reads
 
@@ -97,10 +101,7 @@ def test_denied_is_404_without_upstream_or_cache(
 ):
     client = as_role(roles.LOYALTY_OPS, sources=sources, grant=grant)
     target = url + url_suffix
-    if "/reveal/" in url:
-        response = client.post(target, {"ref": "x"})
-    else:
-        response = client.get(target)
+    response = client.post(target, {"ref": "x"}) if "/reveal/" in url else client.get(target)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert sandbox.stats()["customer_calls"] == 0
     assert cache_spy == []
