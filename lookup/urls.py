@@ -31,3 +31,8 @@ urlpatterns += [
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.csv", audit_views.audit_export, name="audit-export"),
 ]
+
+# Capillary breaker status for staff, and the benchmark's reference view (issue 4).
+from lookup.views import ops  # noqa: E402
+
+urlpatterns += ops.urlpatterns

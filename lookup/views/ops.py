@@ -1,0 +1,65 @@
+"""Operator pages: the circuit breaker of each org, and the benchmark's reference view."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
+
+from lookup import cache, resilience
+from lookup.models import Org
+
+
+def _row(org: Org) -> dict:
+    state = resilience.org_state(org.pk)
+    at = cache.now()
+    return {
+        "org": org,
+        "breaker": state.breaker,
+        "failures": state.failures,
+        "open_for": max(0, round(state.open_until - at)) if state.breaker == "open" else None,
+        "limited_for": round(state.limited_until - at) if state.limited_until else None,
+        "probing": state.probing,
+        "budget": resilience.budget_for(org.pk).counts(),
+    }
+
+
+@staff_member_required
+@require_GET
+def breakers(request: HttpRequest) -> HttpResponse:
+    """Show, for every org, whether the dashboard is calling Capillary and why not."""
+    rows = [_row(org) for org in Org.objects.order_by("name")]
+    context = {
+        "rows": rows,
+        "threshold": settings.BREAKER_FAILURES,
+        "cooldown": settings.BREAKER_COOLDOWN_SECONDS,
+        "ratio": settings.RETRY_BUDGET_RATIO,
+        "window": settings.RETRY_BUDGET_WINDOW_SECONDS,
+    }
+    return render(request, "lookup/ops-breakers.html", context)
+
+
+@staff_member_required
+@require_POST
+def close_breaker(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Close an org's breaker and forget its rate limit (after Capillary is known to be back)."""
+    resilience.reset(org_id)
+    return redirect("ops-breakers")
+
+
+@require_GET
+def hello(request: HttpRequest) -> HttpResponse:
+    """Answer a short text: the benchmark's reference for a plain Django view."""
+    if not settings.LOOKUP_BENCH:
+        raise Http404
+    return HttpResponse("hello", content_type="text/plain")
+
+
+urlpatterns = [
+    path("ops/breakers/", breakers, name="ops-breakers"),
+    path("ops/breakers/<int:org_id>/close", close_breaker, name="ops-breaker-close"),
+    path("bench/hello", hello, name="bench-hello"),
+]
