@@ -1,0 +1,198 @@
+"""The audit trail: what is written, that it cannot change, browsing, export, pruning."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from http import HTTPStatus
+
+import pytest
+from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from lookup import audit, roles
+from lookup.models import AuditRecord
+from tests.test_access import CUSTOMER, as_role, make_user  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.django_db
+PAGE = f"/customers/{CUSTOMER}/?source=INSTORE"
+
+
+def _add(org, *, days_ago: float = 0, **fields) -> AuditRecord:
+    values = {
+        "username": "someone",
+        "org": org,
+        "org_slug": org.slug,
+        "customer_id": CUSTOMER,
+        "source": "INSTORE",
+        "action": "lookup",
+        "at": timezone.now() - dt.timedelta(days=days_ago),
+    }
+    values.update(fields)
+    return AuditRecord.objects.create(**values)
+
+
+def test_page_view_is_recorded(as_role, sandbox):  # noqa: F811
+    client = as_role(roles.STORE_MANAGER)
+    first = client.get(PAGE, REMOTE_ADDR="10.1.2.3")
+    client.get(PAGE)
+    lookups = list(AuditRecord.objects.filter(action="lookup").order_by("id"))
+    assert len(lookups) == 2
+    record = lookups[0]
+    assert record.username == "storemanager"
+    assert (record.customer_id, record.source, record.org_slug) == (CUSTOMER, "INSTORE", "sandbox")
+    assert record.outcome == "ok"
+    assert record.client_ip == "10.1.2.3"
+    assert record.request_id == first["X-Request-ID"]
+    assert record.cache_hit is False and lookups[1].cache_hit is True
+
+
+def test_not_found_is_recorded(as_role, sandbox):  # noqa: F811
+    as_role(roles.STORE_MANAGER).get("/customers/999999999/?source=INSTORE")
+    assert AuditRecord.objects.filter(customer_id=999999999, outcome="not_found").exists()
+
+
+def test_record_is_one_insert(rf, org, django_assert_num_queries, django_user_model):
+    request = rf.get("/")
+    request.user = make_user(django_user_model, "cheap", None, None)
+    with django_assert_num_queries(1):
+        audit.record(request, "lookup", org=org, customer_id=CUSTOMER, cache_hit=True)
+
+
+def test_records_cannot_change(org):
+    record = _add(org)
+    record.outcome = "denied"
+    with pytest.raises(PermissionError):
+        record.save()
+    with pytest.raises(PermissionError):
+        record.delete()
+    with pytest.raises(PermissionError):
+        AuditRecord.objects.filter(pk=record.pk).update(outcome="denied")
+    assert AuditRecord.objects.get().outcome == "ok"
+
+
+def test_admin_is_read_only(client, org, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password="root-pass-123")
+    client.force_login(root)
+    record = _add(org)
+    assert client.get("/admin/lookup/auditrecord/").status_code == HTTPStatus.OK
+    assert client.get("/admin/lookup/auditrecord/add/").status_code == HTTPStatus.FORBIDDEN
+    change = client.post(f"/admin/lookup/auditrecord/{record.pk}/change/", {"outcome": "denied"})
+    assert change.status_code in (HTTPStatus.OK, HTTPStatus.FORBIDDEN)
+    delete = client.post(f"/admin/lookup/auditrecord/{record.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == HTTPStatus.FORBIDDEN
+    bulk = client.post(
+        "/admin/lookup/auditrecord/",
+        {"action": "delete_selected", "_selected_action": [record.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+    assert AuditRecord.objects.get().outcome == "ok"
+
+
+def test_browse_filter_and_page(as_role, org, settings):  # noqa: F811
+    settings.AUDIT_PAGE_SIZE = 2
+    for i in range(5):
+        _add(org, username="ana", days_ago=i)
+    _add(org, username="bo", action="reveal", customer_id=42)
+    client = as_role(roles.LOYALTY_OPS)
+    page = client.get("/audit/")
+    assert page.status_code == HTTPStatus.OK
+    assert "Page 1 of 3" in page.content.decode()
+    assert client.get("/audit/", {"page": 3}).context["page"].number == 3
+    assert client.get("/audit/", {"user": "bo"}).context["page"].paginator.count == 1
+    assert client.get("/audit/", {"customer": 42}).context["page"].paginator.count == 1
+    assert client.get("/audit/", {"action": "reveal"}).context["page"].paginator.count == 1
+    today = timezone.localdate()
+    recent = client.get("/audit/", {"start": (today - dt.timedelta(days=1)).isoformat()})
+    assert recent.context["page"].paginator.count == 3  # ana today and yesterday, bo
+    bad = client.get("/audit/", {"customer": "abc", "start": "yesterday"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_browse_only_own_orgs(as_role, org):  # noqa: F811
+    from lookup.models import Org
+
+    other = Org.objects.create(name="Other", slug="other", base_url="http://127.0.0.1:9")
+    _add(other, username="elsewhere")
+    client = as_role(roles.LOYALTY_OPS)
+    assert "elsewhere" not in client.get("/audit/").content.decode()
+
+
+def test_export_streams_csv(as_role, org):  # noqa: F811
+    for _ in range(3):
+        _add(org)
+    _add(org, username="=cmd|calc", action="reveal", reason="+ticket")
+    client = as_role(roles.LOYALTY_OPS)
+    response = client.get("/audit/export.csv", {"user": "=cmd|calc"})
+    assert response.status_code == HTTPStatus.OK
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["at", "username", "org_slug"]
+    assert len(rows) == 2
+    assert rows[1][1] == "'=cmd|calc" and rows[1][7] == "'+ticket"  # no spreadsheet formulas
+    assert AuditRecord.objects.filter(action="export", username="loyaltyops").exists()
+
+
+def test_export_uses_an_iterator(as_role, org, monkeypatch):  # noqa: F811
+    from django.db.models.query import QuerySet
+
+    sizes = []
+    real = QuerySet.iterator
+
+    def spy(self, chunk_size=None):
+        sizes.append(chunk_size)
+        return real(self, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    _add(org)
+    response = as_role(roles.LOYALTY_OPS).get("/audit/export.csv")
+    b"".join(response.streaming_content)
+    assert sizes == [2000]
+
+
+def test_prune(org, settings):
+    settings.AUDIT_RETENTION_DAYS = 400
+    _add(org, days_ago=401)
+    _add(org, days_ago=399)
+    out = io.StringIO()
+    call_command("prune_audit", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("1 records")
+    assert AuditRecord.objects.count() == 2
+    call_command("prune_audit", stdout=io.StringIO())
+    assert AuditRecord.objects.count() == 1
+    call_command("prune_audit", "--days", "1", stdout=io.StringIO())
+    assert AuditRecord.objects.count() == 0
+
+
+def test_who_looked(rf, org, django_user_model):
+    _add(org, username="ana", action="lookup")
+    _add(org, username="bo", action="reveal", detail="profiles.0.identifiers.0.value")
+    _add(org, username="cy", action="denied")  # attempts are not "looks"
+    request = rf.get("/")
+    request.user = make_user(django_user_model, "ops", roles.LOYALTY_OPS, org)
+    context = audit.who_looked_context(request, org, CUSTOMER)
+    assert [row["username"] for row in context["who_looked"]] == ["bo", "ana"]
+    html = render_to_string("lookup/_who-looked.html", context, request)
+    assert "Who looked" in html and "bo" in html and "cy" not in html
+    request.user = make_user(django_user_model, "shop", roles.STORE_MANAGER, org)
+    assert audit.who_looked_context(request, org, CUSTOMER) == {"who_looked": None}
+    assert "Who looked" not in render_to_string(
+        "lookup/_who-looked.html", {"who_looked": None}, request
+    )
+
+
+def test_records_outlive_users_and_orgs(org, django_user_model):
+    user = make_user(django_user_model, "leaver", None, org)
+    _add(org, user=user, username="leaver")
+    user.delete()
+    org.delete()
+    record = AuditRecord.objects.get()
+    assert (record.user_id, record.org_id, record.username, record.org_slug) == (
+        None,
+        None,
+        "leaver",
+        "sandbox",
+    )
