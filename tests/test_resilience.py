@@ -243,3 +243,33 @@ def test_error_page_without_copy(agent_client, org, sandbox):
     sandbox.set_fault(None, "http_503")
     page = agent_client.get(f"/customers/{SEED}/?source=INSTORE")
     assert page.status_code == HTTPStatus.BAD_GATEWAY
+
+
+# -- what operators see -------------------------------------------------------------------------
+
+
+def test_ops_page_shows_breaker(client, django_user_model, org, sandbox, settings, clock):  # noqa: F811
+    settings.BREAKER_FAILURES = 1
+    with pytest.raises(UpstreamError):
+        services.fetch_customer(org, CustomerQuery(customer_id=900000500))
+    staff = django_user_model.objects.create_user("ops", password="ops-pass-12345", is_staff=True)
+    client.force_login(staff)
+    page = client.get("/ops/breakers/")
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert "Sandbox org" in text and ">open</strong>: not calling Capillary for 30 s" in text
+
+    closed = client.post(f"/ops/breakers/{org.pk}/close", follow=True)
+    assert ">closed</strong>" in closed.content.decode()
+
+
+def test_ops_page_staff_only(agent_client):
+    response = agent_client.get("/ops/breakers/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/admin/login/" in response["Location"]
+
+
+def test_hello_only_for_bench(client, settings):
+    assert client.get("/bench/hello").status_code == HTTPStatus.NOT_FOUND
+    settings.LOOKUP_BENCH = True
+    assert client.get("/bench/hello").content == b"hello"
