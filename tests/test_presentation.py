@@ -149,13 +149,14 @@ def test_cards_sorted_by_status_then_expiry():
 def test_cards_that_stand_out():
     soon = card_view(_card("a", "ACTIVE", "2026-12-07T00:00:00Z"), NOW, "UTC")
     assert soon.days_left == 12 and soon.stands_out
-    assert [b.text for b in soon.badges] == ["Expires in 12 days"]
+    assert [b.text for b in soon.badges] == ["ACTIVE", "Expires in 12 days"]
     later = card_view(_card("b", "ACTIVE", "2026-12-26T00:00:00Z"), NOW, "UTC")
-    assert later.days_left == 31 and not later.stands_out and later.badges == ()
+    assert later.days_left == 31 and not later.stands_out
+    assert [(b.text, b.tone) for b in later.badges] == [("ACTIVE", "ok")]
     suspended = card_view(_card("c", "SUSPENDED", None), NOW, "UTC")
     assert suspended.stands_out and [b.text for b in suspended.badges] == ["SUSPENDED"]
     past = card_view(_card("d", "ACTIVE", "2026-11-22T00:00:00Z"), NOW, "UTC")
-    assert past.stands_out and past.badges[0].text == "Expired 3 days ago"
+    assert past.stands_out and past.badges[-1].text == "Expired 3 days ago"
     never = card_view(_card("e", "ACTIVE", "2125-01-01T00:00:00Z"), NOW, "UTC")
     assert never.days_left is None and not never.stands_out
     unknown = card_view(_card("f", None, None), NOW, "UTC")
@@ -166,7 +167,7 @@ def test_expiry_day_counted_in_viewer_zone():
     # 25 Nov 20:00 UTC is already 26 Nov in Kolkata, so a card expiring 26 Nov expires today.
     late = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
     view = card_view(_card("a", "ACTIVE", "2026-11-26T06:00:00Z"), late, "Asia/Kolkata")
-    assert view.days_left == 0 and view.badges[0].text == "Expires today"
+    assert view.days_left == 0 and view.badges[-1].text == "Expires today"
     assert expiry_words(1) == "Expires tomorrow"
     assert expiry_words(-1) == "Expired yesterday"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from lookup.capillary.records import Card
 from lookup.presentation.common import (
+    date_only,
     error_templates,
     instant,
     local_day,
@@ -43,6 +44,14 @@ class CardView:
     badges: tuple[Badge, ...]
     transactions: str
     active_digital: str
+
+    @property
+    def created(self) -> datetime | date | None:
+        return date_only(self.card.created_date)
+
+    @property
+    def status_changed(self) -> datetime | date | None:
+        return date_only(self.card.status.auto_update_time) if self.card.status else None
 
     @property
     def active(self) -> bool:
@@ -94,10 +103,10 @@ def _yes_no(value: bool | None, yes: str, no: str) -> str:
 
 
 def card_view(card: Card, now: datetime, tz: str | None) -> CardView:
-    """Return the card with its status badge and expiry badge, if it needs one."""
+    """Return the card with its status badge, and an expiry badge when it is due within 30 days."""
     status = card_status(card)
     days = days_left(card.expiry_date, now, tz)
-    badges = []
+    badges = [Badge(ACTIVE, "ok")] if status == ACTIVE else []
     if status != ACTIVE:
         label = card.status.label.strip() if card.status else ""
         text = status or "Status not returned"
