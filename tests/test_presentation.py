@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from lookup import presentation
+from lookup import presentation, services
 from lookup.capillary import CapillaryError, CustomerQuery
 from lookup.capillary.records import (
     ApiWarning,
@@ -214,6 +214,7 @@ def test_expiry_months_summed():
         ("No expiry date", None),
     ]
     assert [e.program for e in months[0].entries] == ["Program 1", "DocDemoDefaultProgram"]
+    assert months[0].entries[0].when == date(2026, 12, 2)  # date-only: shown without a time
 
 
 def test_timeline_lanes_newest_first():
@@ -357,3 +358,29 @@ def test_builders_with_every_part_failed():
     assert set(loyalty["errors"]) == set(names) - {"gaps", "criteria"}
     assert presentation.cards(ctx)["cards_state"] == "error"
     assert set(presentation.upgrade(ctx)["state"].values()) == {"error"}
+
+
+def _data(raw: dict) -> services.CustomerData:
+    customer = Customer.from_raw(raw)
+    return services.CustomerData(customer, "{}", None, "/v2/customers/42", [], 0.0, False,
+                                 list(customer.warnings))  # fmt: skip
+
+
+def test_builders_surface_warnings():
+    points_failed = {"status": False, "code": 8062, "message": "Points details fetch failed"}
+    gaps_missing = {"status": False, "code": 8076, "message": "Gap details missing"}
+    ctx = _ctx(
+        {
+            "points": _data({"warnings": [points_failed]}),
+            "mlp": _data({"loyaltyProgramDetails": [{"programId": 1, "loyaltyPoints": 7}]}),
+            "gaps": _data(
+                {"loyaltyProgramDetails": [{"programId": 1}], "warnings": [gaps_missing]}
+            ),
+        }
+    )
+    panel = presentation.loyalty(ctx)["points_panel"]
+    assert panel.warning.code == 8062 and panel.source == "programs"
+    assert dict(panel.rows)["Current (redeemable)"] == 7
+    upgrade = presentation.upgrade(ctx)
+    assert [w.code for w in upgrade["gap_warnings"]] == [8076]
+    assert upgrade["state"]["gaps"] == "shown"

@@ -144,3 +144,4 @@ class WithProgram:
 
     item: Any
     program: str
+    when: datetime | date | None = None  # the item's main date, date-only values as dates

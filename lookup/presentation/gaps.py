@@ -59,8 +59,9 @@ NAMES = {
     "POINTS": "Points",
     "TRACKER": "Tracker",
 }
-# 8076 "Gap details missing"; 91013/91014 the points engine's criteria calls failed.
-GAP_WARNINGS = (8076, 91013, 91014)
+# 8076 "Gap details missing"; 91011/91012 already in the lowest/highest tier;
+# 91013/91014 the points engine's upgrade/renewal criteria calls failed.
+GAP_WARNINGS = (8076, 91011, 91012, 91013, 91014)
 NO_DOWNGRADE = "No downgrade strategy is configured for this program, so the tier cannot drop."
 HUNDRED = Decimal(100)
 

@@ -24,6 +24,7 @@ from lookup.presentation.common import (
     ERROR,
     SHOWN,
     WithProgram,
+    date_only,
     error_templates,
     instant,
     local_day,
@@ -199,7 +200,10 @@ def expiry_months(
                 month,
                 f"{month:%B %Y}" if month else "No expiry date",
                 total(s.points for s in items),
-                tuple(WithProgram(s, program_label(s.program_id, titles)) for s in items),
+                tuple(
+                    WithProgram(s, program_label(s.program_id, titles), date_only(s.expiry_date))
+                    for s in items
+                ),
             )
         )
     return tuple(result)
