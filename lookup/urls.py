@@ -7,12 +7,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from lookup.throttle import ThrottledAuthenticationForm
-from lookup.views import customer, pages
+from lookup.views import customer, images, pages, preferences
 
 urlpatterns = [
     path("", pages.search, name="search"),
     path("healthz", pages.healthz, name="healthz"),
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
+    path("customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"),
+    path(
+        "customers/<str:customer_id>/images/<slug:kind>/<int:index>/",
+        images.customer_image,
+        name="customer-image",
+    ),
+    path("preferences/", preferences.preferences, name="preferences"),
     path(
         "login/",
         auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),

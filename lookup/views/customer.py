@@ -1,71 +1,204 @@
-"""The customer page."""
+"""The customer page and its tabs: the header first, each tab's parts only when opened."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
+import logging
+from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
-from lookup import access, services
-from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
+from lookup import access, audit, services, tabs, tabviews
+from lookup.capillary import CapillaryError
+from lookup.views import common
+
+logger = logging.getLogger(__name__)
+PAGE = "lookup/customer.html"
 
 
-def _bad_input(request: HttpRequest, message: str) -> HttpResponse:
-    return render(
-        request,
-        "lookup/customer-error.html",
-        {"title": "That lookup can't be made", "message": message, "status": 400},
-        status=HTTPStatus.BAD_REQUEST,
+def _tab_parts(request: HttpRequest, lookup: common.Lookup, tab: tabs.Tab) -> tuple[str, ...]:
+    """Return the parts a tab shows; the raw tab shows every part fetched for the page so far."""
+    if tab.slug == "raw":
+        return tuple(dict.fromkeys([*tabs.HEADER_PARTS, *common.seen_parts(request, lookup)]))
+    return tab.parts
+
+
+def _refresh(request: HttpRequest, lookup: common.Lookup) -> tuple[bool, bool]:
+    """Return (refresh now, refresh refused) for a `refresh=1` request."""
+    if not lookup.refresh_asked:
+        return False, False
+    allowed = services.allow_refresh(request.user.pk, lookup.org, lookup.query.customer_id)
+    return allowed, not allowed
+
+
+def _build(tab: tabs.Tab, ctx: tabs.TabContext) -> tuple[dict[str, Any], str]:
+    """Return the builder's extra context, or an empty one and why the tab can't be shown."""
+    try:
+        builder = tabs.builder(tab)
+        get_template(f"lookup/tabs/{tab.slug}.html")
+    except (ImportError, AttributeError, TemplateDoesNotExist):
+        logger.warning("tab %s is not available yet", tab.slug)
+        return {}, "This tab is not available yet."
+    try:
+        return builder(ctx), ""
+    except Exception:  # a bug in one tab must not take the page down
+        logger.exception("tab %s failed to build", tab.slug)
+        return {}, "This tab could not be shown because of a dashboard error (it has been logged)."
+
+
+def _tab_context(
+    request: HttpRequest,
+    lookup: common.Lookup,
+    tab: tabs.Tab,
+    parts: dict[str, Any],
+    refused: bool,
+) -> dict[str, Any]:
+    """Return everything a tab's partial needs (the contract with the tab templates)."""
+    ctx = tabs.TabContext(
+        org=lookup.org,
+        query=lookup.query,
+        options=lookup.options,
+        tz=lookup.tz,
+        parts=parts,
+        org_param=lookup.org_param,
     )
+    names = _tab_parts(request, lookup, tab)
+    extra, unavailable = _build(tab, ctx)
+    shown = {name: parts[name] for name in names if name in parts}
+    fetched = [value for value in shown.values() if not isinstance(value, CapillaryError)]
+    context = {
+        "org": lookup.org,
+        "query": lookup.query,
+        "options": lookup.options,
+        "tz": lookup.tz,
+        "parts": parts,
+        "customer": getattr(ctx.data("base"), "customer", None),
+        "ctx": ctx,
+        "tab": tab,
+        "tab_url": ctx.tab_url(tab.slug),
+        "tab_refresh_url": ctx.tab_url(tab.slug, refresh=True),
+        "tab_data": min(fetched, key=lambda d: d.fetched_at) if fetched else None,
+        "tab_errors": [
+            (name, tabs.PART_LABELS.get(name, name), value)
+            for name, value in shown.items()
+            if isinstance(value, CapillaryError)
+        ],
+        "tab_warnings": [
+            (name, tabs.PART_LABELS.get(name, name), warning)
+            for name, value in shown.items()
+            if name != "base" and not isinstance(value, CapillaryError)
+            for warning in value.warnings
+        ],
+        "tab_unavailable": unavailable,
+        "refresh_refused": refused,
+    }
+    context.update(extra)
+    return context
 
 
-@login_required
+def _page_context(
+    request: HttpRequest,
+    lookup: common.Lookup,
+    tab: tabs.Tab,
+    parts: dict[str, Any],
+    refused: bool,
+) -> dict[str, Any]:
+    """Return the whole page's context: the header, the tab list and the open tab."""
+    context = _tab_context(request, lookup, tab, parts, refused)
+    ctx: tabs.TabContext = context["ctx"]
+    context.update(tabviews.header(ctx))
+    context["page_refresh_url"] = ctx.page_url(refresh=True, tab=tab.slug)
+    context["tabs"] = [
+        {"tab": t, "url": ctx.tab_url(t.slug), "selected": t.slug == tab.slug}
+        for t in tabs.TABS
+        if access.may_open_tab(request.user, t.slug)
+    ]
+    return context
+
+
+def _fragment_wanted(request: HttpRequest) -> bool:
+    """Return True for an htmx request that swaps part of the page (not a history restore)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _whole_page(request: HttpRequest, lookup: common.Lookup, tab: tabs.Tab) -> HttpResponse:
+    """Fetch the header and tab parts in one concurrent call and render the whole page."""
+    refresh, refused = _refresh(request, lookup)
+    names = [*tabs.HEADER_PARTS, *_tab_parts(request, lookup, tab)]
+    parts = common.fetch_parts(request, lookup, names, refresh=refresh)
+    base = parts["base"]
+    q = lookup.query
+    where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
+    if isinstance(base, CapillaryError):
+        audit.record(request, audit.Action.LOOKUP, outcome=_outcome(base), detail=tab.slug, **where)
+        return common.upstream_error_page(request, base, org=lookup.org, query=q)
+    audit.record(request, audit.Action.LOOKUP, cache_hit=base.from_cache, detail=tab.slug, **where)
+    if refresh:
+        audit.record(request, audit.Action.REFRESH, detail=tab.slug, **where)
+    if tab.slug == "raw":
+        audit.record(request, audit.Action.RAW, **where)
+    context = _page_context(request, lookup, tab, parts, refused)
+    return render(request, PAGE, context)
+
+
+def _outcome(error: CapillaryError) -> str:
+    if error.status == 404:
+        return audit.Outcome.NOT_FOUND
+    if error.status == 429:
+        return audit.Outcome.RATE_LIMITED
+    return audit.Outcome.UPSTREAM_ERROR
+
+
+@vary_on_headers("HX-Request")
+@access.customer_access_required
 @require_GET
 def customer(request: HttpRequest, customer_id: str) -> HttpResponse:
-    """Show a customer's header and profile, fetched from the org's Capillary."""
-    org = access.resolve_org(request.user, request.GET.get("org"))
-    source = request.GET.get("source") or (org.default_source if org else "INSTORE")
-    try:
-        query = CustomerQuery.parse(
-            customer_id,
-            source=source,
-            account_id=request.GET.get("accountId", org.default_account_id if org else ""),
-        )
-    except InvalidQuery as exc:
-        return _bad_input(request, exc.message)
-    if org is None or not access.may_see(request.user, org, query.source):
-        return render(
-            request,
-            "lookup/customer-error.html",
-            {
-                "title": "Not found",
-                "message": "There is no such org, or you have no access to it.",
-                "status": 404,
-            },
-            status=HTTPStatus.NOT_FOUND,
-        )
-    try:
-        data = services.fetch_customer(org, query)
-    except CapillaryError as exc:
-        response = render(
-            request,
-            "lookup/customer-error.html",
-            {"title": exc.title, "message": exc.message, "status": exc.status, "error": exc,
-             "org": org, "query": query},
-            status=exc.status,
-        )
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:
-            response["Retry-After"] = str(int(retry_after))
-        return response
-    context = {
-        "org": org,
-        "query": query,
-        "data": data,
-        "customer": data.customer,
-        "tz": org.time_zone,
-    }
-    return render(request, "lookup/customer.html", context)
+    """Show the customer: the header and the open tab (`?tab=`); htmx gets the header only."""
+    lookup = common.resolve(request, customer_id)
+    if isinstance(lookup, HttpResponse):
+        return lookup
+    slug = request.GET.get("tab") or tabs.DEFAULT_TAB
+    tab = tabs.TAB_BY_SLUG.get(slug)
+    if tab is None:
+        return common.bad_input(request, f"There is no tab called {slug[:40]!r}.")
+    if not _fragment_wanted(request):
+        return _whole_page(request, lookup, tab)
+    # The header's Refresh link: swap in a new header, leave the open tab alone.
+    refresh, refused = _refresh(request, lookup)
+    parts = common.fetch_parts(request, lookup, tabs.HEADER_PARTS, refresh=refresh)
+    q = lookup.query
+    where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
+    audit.record(request, audit.Action.REFRESH if refresh else audit.Action.LOOKUP, **where)
+    context = _page_context(request, lookup, tab, parts, refused)
+    context["header_refresh_refused"] = refused
+    return render(request, f"{PAGE}#header", context)
+
+
+@vary_on_headers("HX-Request")
+@access.customer_access_required
+@require_GET
+def customer_tab(request: HttpRequest, customer_id: str, slug: str) -> HttpResponse:
+    """Show one tab: htmx gets its fragment, a plain GET the whole page with it open."""
+    lookup = common.resolve(request, customer_id)
+    if isinstance(lookup, HttpResponse):
+        return lookup
+    tab = tabs.TAB_BY_SLUG.get(slug)
+    if tab is None:
+        return common.error_page(request, "Not found", "There is no such tab.", 404)
+    if not _fragment_wanted(request):
+        return _whole_page(request, lookup, tab)
+    refresh, refused = _refresh(request, lookup)
+    parts = common.fetch_parts(request, lookup, _tab_parts(request, lookup, tab), refresh=refresh)
+    q = lookup.query
+    where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
+    audit.record(request, audit.Action.TAB, detail=tab.slug, **where)
+    if refresh:
+        audit.record(request, audit.Action.REFRESH, detail=tab.slug, **where)
+    if tab.slug == "raw":
+        audit.record(request, audit.Action.RAW, **where)
+    context = _tab_context(request, lookup, tab, parts, refused)
+    return render(request, f"{PAGE}#tab-{tab.slug}", context)

@@ -1,0 +1,127 @@
+"""What the customer page, its tabs and its images share: input, access, parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from lookup import access, privacy, services, tabs
+from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
+from lookup.models import Org, UserPreference
+
+# Parts remembered per customer in the session (for the raw tab), most recent customers only.
+SEEN_KEY = "lookup_seen_parts"
+SEEN_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A checked request for one customer: org, query, options and what the URL asked."""
+
+    org: Org
+    query: CustomerQuery
+    options: tabs.PageOptions
+    org_param: str
+    tz: str
+    refresh_asked: bool
+
+
+def error_page(
+    request: HttpRequest, title: str, message: str, status: int, **extra: Any
+) -> HttpResponse:
+    """Render the customer error page with this status."""
+    context = {"title": title, "message": message, "status": status, **extra}
+    return render(request, "lookup/customer-error.html", context, status=status)
+
+
+def bad_input(request: HttpRequest, message: str) -> HttpResponse:
+    """Answer 400 with a message saying what to fix."""
+    return error_page(request, "That lookup can't be made", message, HTTPStatus.BAD_REQUEST)
+
+
+def upstream_error_page(request: HttpRequest, exc: CapillaryError, **extra: Any) -> HttpResponse:
+    """Render a Capillary failure with its own status (and Retry-After when given)."""
+    response = error_page(request, exc.title, exc.message, exc.status, error=exc, **extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def viewer_time_zone(user: Any, org: Org) -> str:
+    """Return the viewer's chosen time zone, else the org's."""
+    pref = UserPreference.objects.filter(user_id=user.pk).only("time_zone").first()
+    return (pref.time_zone if pref else "") or org.time_zone
+
+
+def resolve(request: HttpRequest, customer_id: str) -> Lookup | HttpResponse:
+    """Check the customer, source, options and org access; return a Lookup or the error page."""
+    org_param = request.GET.get("org", "")
+    org = access.resolve_org(request.user, org_param or None)
+    source = request.GET.get("source") or (org.default_source if org else "INSTORE")
+    try:
+        query = CustomerQuery.parse(
+            customer_id,
+            source=source,
+            account_id=request.GET.get("accountId", org.default_account_id if org else ""),
+        )
+    except InvalidQuery as exc:
+        return bad_input(request, exc.message)
+    try:
+        options = tabs.parse_options(request.GET)
+    except tabs.BadOption as exc:
+        return bad_input(request, exc.message)
+    refresh = request.GET.get("refresh", "")
+    if refresh not in ("", "0", "1"):
+        return bad_input(request, "Refresh must be 1 or 0.")
+    if org is None or not access.may_see(request.user, org, query.source):
+        return error_page(
+            request,
+            "Not found",
+            "There is no such org, or you have no access to it.",
+            HTTPStatus.NOT_FOUND,
+        )
+    tz = viewer_time_zone(request.user, org)
+    return Lookup(org, query, options, org_param, tz, refresh == "1")
+
+
+def fetch_parts(
+    request: HttpRequest, lookup: Lookup, names: Iterable[str], *, refresh: bool = False
+) -> dict[str, services.CustomerData | CapillaryError]:
+    """Fetch the named parts in one concurrent call; return them as this viewer may see them."""
+    queries = tabs.part_queries(lookup.query, names, lookup.options)
+    if not queries:
+        return {}
+    results = services.fetch_many(lookup.org, queries.values(), refresh=refresh)
+    parts = {name: results[query] for name, query in queries.items()}
+    _remember(request, lookup, [n for n, v in parts.items() if not isinstance(v, CapillaryError)])
+    return privacy.prepare_parts(request, parts)
+
+
+def _seen_key(lookup: Lookup) -> str:
+    q = lookup.query
+    return f"{lookup.org.pk}:{q.customer_id}:{q.source}:{q.account_id}"
+
+
+def _remember(request: HttpRequest, lookup: Lookup, names: list[str]) -> None:
+    """Note which parts this viewer has fetched for this customer, for the raw tab."""
+    seen: dict[str, list[str]] = dict(request.session.get(SEEN_KEY, {}))
+    key = _seen_key(lookup)
+    known = seen.pop(key, [])
+    merged = list(dict.fromkeys([*known, *names]))
+    if merged == known:
+        return  # nothing new: leave the session unsaved
+    seen[key] = merged
+    while len(seen) > SEEN_LIMIT:
+        seen.pop(next(iter(seen)))
+    request.session[SEEN_KEY] = seen
+
+
+def seen_parts(request: HttpRequest, lookup: Lookup) -> list[str]:
+    """Return the parts this viewer has fetched for this customer so far."""
+    return list(request.session.get(SEEN_KEY, {}).get(_seen_key(lookup), []))
