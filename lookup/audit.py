@@ -17,6 +17,14 @@ Outcome = AuditRecord.Outcome
 VIEW_ACTIONS = (Action.LOOKUP, Action.TAB, Action.REFRESH, Action.REVEAL, Action.RAW)
 
 
+_CONTROL = dict.fromkeys([*range(32), 127])
+
+
+def _clean(value: object, limit: int) -> str:
+    """Return printable text cut to the column's length (PostgreSQL refuses NUL bytes)."""
+    return str(value or "").translate(_CONTROL)[:limit]
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """Return the client's address, trusting X-Forwarded-For only from known proxies."""
     hops = settings.TRUSTED_PROXY_COUNT
@@ -54,18 +62,18 @@ def record(
         customer = None
     entry = AuditRecord(
         user_id=user.pk if signed_in else None,
-        username=user.get_username()[:150] if signed_in else "",
+        username=_clean(user.get_username(), 150) if signed_in else "",
         org_id=org.pk if org is not None else None,
         org_slug=org.slug if org is not None else "",
         customer_id=customer,
-        source=str(source or "")[:20],
+        source=_clean(source, 20),
         action=str(action),
-        detail=str(detail or "")[:120],
-        reason=str(reason or "")[:200],
+        detail=_clean(detail, 120),
+        reason=_clean(reason, 200),
         outcome=str(outcome),
         cache_hit=cache_hit,
         client_ip=client_ip(request),
-        request_id=getattr(request, "request_id", "")[:64],
+        request_id=_clean(getattr(request, "request_id", ""), 64),
     )
     entry.save(force_insert=True)
     logger.info(
