@@ -83,3 +83,17 @@ def role_names(user: User) -> list[str]:
     if user.is_superuser:
         return ["Superuser"]
     return sorted(g.name for g in user.groups.all() if g.name in ROLES)
+
+
+def ensure_groups() -> None:
+    """Create any missing role group with its permissions (after a test database flush)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, perms in ROLES.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for perm in perms:
+                app_label, codename = perm.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

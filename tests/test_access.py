@@ -28,6 +28,7 @@ def make_user(django_user_model, name: str, role: str | None, org: Org | None, s
     """Return a user with this role (a group) and, when org is given, a grant to it."""
     user = django_user_model.objects.create_user(name, password=f"{name}-pass-123")
     if role:
+        roles.ensure_groups()  # a transactional (browser) test flushes the migration's groups
         user.groups.add(Group.objects.get(name=role))
     if org is not None:
         OrgAccess.objects.create(user=user, org=org, sources=sources)
