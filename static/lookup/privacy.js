@@ -53,9 +53,9 @@
     var value = widget && widget.querySelector(".pii-value");
     if (!value) { return; }
     var text = value.textContent.trim();
+    button.dataset.copied = text;  // what was put on the clipboard, for people and tests
     var done = function () {
       button.classList.add("copied");
-      button.dataset.copied = text;
       window.setTimeout(function () { button.classList.remove("copied"); }, 1500);
     };
     if (navigator.clipboard && navigator.clipboard.writeText) {
