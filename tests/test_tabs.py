@@ -47,7 +47,7 @@ def test_page_fetches_header_parts_at_once(ops_client, sandbox):
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
     assert "Bubalus bubalis" in html
-    assert "DocDemoDefaultProgram: <strong>Garnet</strong>" in html  # tier from mlp
+    assert "<strong>Garnet</strong> <span class=\"muted\">in DocDemoDefaultProgram" in html
     assert "221,350" in html
     assert "Not flagged for fraud" in html and "Opted in" in html and "NDNC" in html
     assert 'id="tab-profile" data-tab="profile"' in html
