@@ -1,0 +1,146 @@
+"""The customer page's tabs in real Chromium: clicks, URLs, history, keys, hostile data, small screens."""
+
+from __future__ import annotations
+
+import pytest
+
+from lookup.sandbox.data import SHAPES
+from tests.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BUBALUS = 566881933
+SLUGS = ("profile", "identifiers", "loyalty", "cards", "upgrade", "groups", "raw")
+
+
+@pytest.fixture
+def ops_page(signed_in_page, agent):
+    """The signed-in agent, allowed personal data and the raw response tab."""
+    from django.contrib.auth.models import Permission
+
+    agent.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_pii", "view_raw_response"])
+    )
+    return signed_in_page
+
+
+def open_customer(page, live_server, customer_id=BUBALUS, query="source=INSTORE"):
+    page.goto(f"{live_server.url}/customers/{customer_id}/?{query}")
+    page.wait_for_selector("#tabpanel .tab-body")
+
+
+def shows(page, slug: str) -> None:
+    """Wait until the panel holds this tab and the tab is the selected one."""
+    page.wait_for_selector(f"#tabpanel .tab-body[data-tab={slug}]")
+    page.wait_for_selector(f"#tab-{slug}[aria-selected=true]")
+    assert page.locator("[role=tab][aria-selected=true]").count() == 1
+
+
+def images_loaded(page) -> bool:
+    """Return once every image in the panel has loaded (polled: the CSP forbids eval)."""
+    check = "() => [...document.querySelectorAll('#tabpanel img')].every(i => i.complete && i.naturalWidth > 0)"
+    for _ in range(50):
+        if page.evaluate(check):
+            return page.locator("#tabpanel img").count() > 0
+        page.wait_for_timeout(100)
+    return False
+
+
+def test_each_tab_opens_by_click(ops_page, live_server):
+    page = ops_page
+    open_customer(page, live_server)
+    shows(page, "profile")
+    for slug in SLUGS:
+        page.click(f"#tab-{slug}")
+        shows(page, slug)
+        panel = page.locator("#tabpanel")
+        assert panel.is_visible()
+        assert panel.inner_text().strip()
+        assert f"/tabs/{slug}/" in page.url
+        assert page.get_attribute("#tabpanel", "aria-labelledby") == f"tab-{slug}"
+        if slug == "groups":  # the images come through the dashboard's own URL
+            assert images_loaded(page)
+        screenshot(page, f"tab-{slug}")
+
+
+def test_deep_link_and_tab_url(ops_page, live_server):
+    page = ops_page
+    open_customer(page, live_server, query="source=INSTORE&tab=cards")
+    shows(page, "cards")
+    page.goto(f"{live_server.url}/customers/{BUBALUS}/tabs/groups/?source=INSTORE")
+    shows(page, "groups")
+    page.reload()
+    shows(page, "groups")
+
+
+def test_back_and_forward(ops_page, live_server):
+    page = ops_page
+    open_customer(page, live_server)
+    page.click("#tab-identifiers")
+    shows(page, "identifiers")
+    page.click("#tab-groups")
+    shows(page, "groups")
+    page.go_back()
+    shows(page, "identifiers")
+    page.go_back()
+    shows(page, "profile")
+    page.go_forward()
+    shows(page, "identifiers")
+    page.go_forward()
+    shows(page, "groups")
+
+
+def test_keyboard(ops_page, live_server):
+    page = ops_page
+    open_customer(page, live_server)
+    page.focus("#tab-profile")
+    page.keyboard.press("ArrowRight")
+    shows(page, "identifiers")
+    assert page.evaluate("document.activeElement.id") == "tab-identifiers"
+    assert page.get_attribute("#tab-identifiers", "tabindex") == "0"
+    assert page.get_attribute("#tab-profile", "tabindex") == "-1"
+    page.keyboard.press("ArrowLeft")
+    shows(page, "profile")
+    page.keyboard.press("End")
+    shows(page, "raw")
+    assert page.evaluate("document.activeElement.id") == "tab-raw"
+    page.keyboard.press("Home")
+    shows(page, "profile")
+    page.keyboard.press("ArrowLeft")  # wraps round to the last tab
+    shows(page, "raw")
+
+
+def test_groups_paging_stays_in_the_tab(ops_page, live_server):
+    page = ops_page
+    open_customer(page, live_server, SHAPES["paged_groups"], "source=INSTORE&tab=groups")
+    page.click("a[rel=next]")
+    page.wait_for_selector("text=Groups 11–20 of 53")
+    assert "ug2Offset=10" in page.url
+    page.go_back()
+    page.wait_for_selector("text=Groups 1–10 of 53")
+
+
+def test_hostile_customer_never_runs_script(ops_page, live_server):
+    page = ops_page
+    open_customer(page, live_server, SHAPES["hostile"])
+    for slug in SLUGS:
+        page.click(f"#tab-{slug}")
+        shows(page, slug)
+    page.go_back()
+    page.wait_for_timeout(200)
+    assert page.dialogs == []
+    assert page.evaluate("window.__xss") is None
+
+
+def test_small_screen(ops_page, live_server):
+    page = ops_page
+    page.set_viewport_size({"width": 360, "height": 780})
+    open_customer(page, live_server)
+    for slug in SLUGS:
+        page.click(f"#tab-{slug}")
+        shows(page, slug)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{slug} overflows by {overflow}px at 360 px"
+        screenshot(page, f"tab-{slug}-360")
