@@ -311,3 +311,9 @@ REFRESH_WINDOW_SECONDS = env_int("REFRESH_WINDOW_SECONDS", 60, minimum=1)
 # Only `python -m bench` sets this: it turns on the plain "hello" reference view.
 LOOKUP_BENCH = env_bool("LOOKUP_BENCH", False)
 # --- end of caching and resilience ------------------------------------------------------------
+# Every page writes an audit row: on SQLite, WAL with synchronous=NORMAL makes that INSERT
+# cheap (no fsync per commit) and lets readers run alongside the writer.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
