@@ -196,3 +196,12 @@ def test_records_outlive_users_and_orgs(org, django_user_model):
         "leaver",
         "sandbox",
     )
+
+
+def test_who_looked_on_the_customer_page(as_role, sandbox):  # noqa: F811
+    html = as_role(roles.LOYALTY_OPS).get(PAGE).content.decode()
+    assert "Who looked" in html and "loyaltyops" in html
+
+
+def test_no_who_looked_for_store_managers(as_role, sandbox):  # noqa: F811
+    assert "Who looked" not in as_role(roles.STORE_MANAGER).get(PAGE).content.decode()

@@ -117,6 +117,8 @@ def _page_context(
         for t in tabs.TABS
         if access.may_open_tab(request.user, t.slug)
     ]
+    # "Who looked": the last views of this customer, for roles that may see the audit trail.
+    context.update(audit.who_looked_context(request, lookup.org, lookup.query.customer_id))
     return context
 
 
