@@ -144,3 +144,20 @@ def test_small_screen(ops_page, live_server):
         )
         assert overflow <= 0, f"{slug} overflows by {overflow}px at 360 px"
         screenshot(page, f"tab-{slug}-360")
+
+
+def test_progress_bars_show_their_values(signed_in_page, live_server):
+    page = signed_in_page
+    open_customer(page, live_server, customer_id=565261498, query="source=INSTORE&tab=upgrade")
+    shows(page, "upgrade")
+    bar = page.locator("progress.rec-bar").first
+    assert bar.is_visible()
+    # Tom Sawyer: 10,200 of 25,000 in purchases.
+    assert bar.evaluate("el => el.value") == pytest.approx(40.8)
+    assert "10,200 of 25,000 in purchases" in page.locator("#tabpanel").inner_text()
+    page.click("text=+30 days")
+    page.wait_for_url("**days=30**")
+    page.wait_for_selector("text=Projected 30 days ahead")
+    values = page.locator("progress.rec-bar").evaluate_all("els => els.map(e => e.value)")
+    assert values and all(0 <= v <= 100 for v in values)
+    screenshot(page, "upgrade-projected-30-days")
