@@ -108,7 +108,7 @@ class Bench:
         return proc
 
     def start_sandbox(self) -> subprocess.Popen:
-        argv = [sys.executable, "-m", "bench.sandbox", "--port", str(self.sandbox_port)]
+        argv = [sys.executable, "-m", "lookup.sandbox", "--port", str(self.sandbox_port)]
         proc = self.spawn([*argv, "--latency-ms", str(self.args.latency_ms)])
         wait_for(self.sandbox + "/__sandbox/stats")
         return proc

@@ -41,6 +41,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
     """Serve one request against the sandbox."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client
+    # waits ~40 ms for a delayed ACK on every call.
+    disable_nagle_algorithm = True
     server_version = "CapillarySandbox/1.0"
     sys_version = ""
     server: SandboxHTTPServer
