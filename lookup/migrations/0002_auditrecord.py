@@ -7,37 +7,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lookup', '0001_initial'),
+        ("lookup", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditRecord',
+            name="AuditRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('username', models.CharField(blank=True, max_length=150)),
-                ('org_slug', models.CharField(blank=True, max_length=60)),
-                ('customer_id', models.BigIntegerField(blank=True, null=True)),
-                ('source', models.CharField(blank=True, max_length=20)),
-                ('action', models.CharField(choices=[('lookup', 'Page view'), ('tab', 'Tab view'), ('refresh', 'Refresh'), ('reveal', 'Reveal'), ('raw', 'Raw response'), ('image', 'Image'), ('export', 'Audit export'), ('denied', 'Denied access')], max_length=12)),
-                ('detail', models.CharField(blank=True, help_text='Tab, field path or why denied.', max_length=120)),
-                ('reason', models.CharField(blank=True, help_text='Reason given for a reveal.', max_length=200)),
-                ('outcome', models.CharField(choices=[('ok', 'OK'), ('not_found', 'Not found'), ('denied', 'Denied'), ('upstream_error', 'Upstream error'), ('rate_limited', 'Rate limited')], default='ok', max_length=16)),
-                ('cache_hit', models.BooleanField(null=True)),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='lookup.org')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("username", models.CharField(blank=True, max_length=150)),
+                ("org_slug", models.CharField(blank=True, max_length=60)),
+                ("customer_id", models.BigIntegerField(blank=True, null=True)),
+                ("source", models.CharField(blank=True, max_length=20)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("lookup", "Page view"),
+                            ("tab", "Tab view"),
+                            ("refresh", "Refresh"),
+                            ("reveal", "Reveal"),
+                            ("raw", "Raw response"),
+                            ("image", "Image"),
+                            ("export", "Audit export"),
+                            ("denied", "Denied access"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "detail",
+                    models.CharField(
+                        blank=True, help_text="Tab, field path or why denied.", max_length=120
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True, help_text="Reason given for a reveal.", max_length=200
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ok", "OK"),
+                            ("not_found", "Not found"),
+                            ("denied", "Denied"),
+                            ("upstream_error", "Upstream error"),
+                            ("rate_limited", "Rate limited"),
+                        ],
+                        default="ok",
+                        max_length=16,
+                    ),
+                ),
+                ("cache_hit", models.BooleanField(null=True)),
+                ("client_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "org",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="lookup.org",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'permissions': [('export_auditrecord', 'Export the audit trail as CSV'), ('view_pii', "See customers' personal data unmasked"), ('reveal_pii', 'Reveal a masked personal field (audited)'), ('reveal_pii_without_reason', 'Reveal without giving a reason'), ('view_raw_response', 'See the raw Capillary response')],
-                'default_permissions': ('view',),
-                'indexes': [models.Index(fields=['customer_id', '-at'], name='audit_customer_at'), models.Index(fields=['username', '-at'], name='audit_user_at')],
+                "ordering": ["-at", "-id"],
+                "permissions": [
+                    ("export_auditrecord", "Export the audit trail as CSV"),
+                    ("view_pii", "See customers' personal data unmasked"),
+                    ("reveal_pii", "Reveal a masked personal field (audited)"),
+                    ("reveal_pii_without_reason", "Reveal without giving a reason"),
+                    ("view_raw_response", "See the raw Capillary response"),
+                ],
+                "default_permissions": ("view",),
+                "indexes": [
+                    models.Index(fields=["customer_id", "-at"], name="audit_customer_at"),
+                    models.Index(fields=["username", "-at"], name="audit_user_at"),
+                ],
             },
         ),
     ]
