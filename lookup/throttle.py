@@ -74,6 +74,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         ip = audit.client_ip(self.request) if self.request is not None else None
         if login_blocked(username, ip):
+            self._record(audit.Outcome.RATE_LIMITED, "sign-in throttled")
             raise forms.ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
@@ -84,4 +85,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             if username:
                 login_failed(username, ip)
+            self._record(audit.Outcome.DENIED, "sign-in failed")
             raise
+
+    def _record(self, outcome: str, detail: str) -> None:
+        # Not the username typed: people sometimes type their password into that box.
+        if self.request is not None:
+            audit.record(self.request, audit.Action.DENIED, outcome=outcome, detail=detail)

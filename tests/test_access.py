@@ -210,3 +210,15 @@ def test_sign_in_throttled_per_ip(client, django_user_model, settings):
 def test_sign_in_works(client, agent):
     response = client.post("/login/", {"username": "agent", "password": "agent-pass-123"})
     assert response.status_code == HTTPStatus.FOUND
+
+
+def test_failed_sign_ins_are_recorded_without_the_username(client, agent, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    for _ in range(3):
+        client.post("/login/", {"username": "agent-typo-secret", "password": "wrong"})
+    details = sorted(AuditRecord.objects.values_list("detail", "outcome", "username"))
+    assert details == [
+        ("sign-in failed", "denied", ""),
+        ("sign-in failed", "denied", ""),
+        ("sign-in throttled", "rate_limited", ""),
+    ]
