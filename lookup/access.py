@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lookup import audit, roles, throttle
-from lookup.middleware import set_customer
+from lookup.middleware import set_customer, set_user
 from lookup.models import Org, OrgAccess
 
 View = Callable[..., HttpResponse]
@@ -127,6 +127,7 @@ def customer_access_required(view: View) -> View:
         request: HttpRequest, customer_id: str, *args: object, **kwargs: object
     ) -> HttpResponse:
         user = request.user
+        set_user(user.get_username())
         org = resolve_org(user, _param(request, "org") or None)
         source = (_param(request, "source") or (org.default_source if org else "")).upper()
         number = _customer_int(customer_id)

@@ -31,6 +31,11 @@ def set_customer(customer_id: int | str) -> None:
     customer_id_var.set(str(customer_id))
 
 
+def set_user(username: str) -> None:
+    """Name the signed-in user, for this request's log lines."""
+    user_var.set(username or "-")
+
+
 class RequestContextMiddleware:
     """Give each request an ID, put it (and who and which customer) in every log line."""
 
