@@ -20,9 +20,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from lookup import crypto
 from lookup.capillary import CustomerQuery, records
 
-VERSION = 1
+VERSION = 2  # 2: bodies encrypted
 NAMESPACE = f"capillary:v{VERSION}"
 IMAGE_EMBEDS = frozenset({"customerImage", "associatedImages"})
 LOCK_MARGIN_SECONDS = 2.0
@@ -97,8 +98,10 @@ class Entry:
         return at < self.stale_until
 
     def to_dict(self) -> dict[str, Any]:
+        # The body is personal data: encrypted with the org-secret keys, so a shared Redis
+        # (or a dump of it) holds no clear mobile numbers, emails or card numbers.
         return {
-            "raw_text": self.raw_text,
+            "body": crypto.encrypt(self.raw_text),
             "request_id": self.request_id,
             "path": self.path,
             "params": [list(p) for p in self.params],
@@ -112,7 +115,7 @@ class Entry:
     def from_dict(cls, value: Any) -> Entry | None:
         try:
             return cls(
-                raw_text=value["raw_text"],
+                raw_text=crypto.decrypt(value["body"]),
                 request_id=value["request_id"],
                 path=value["path"],
                 params=[(str(k), str(v)) for k, v in value["params"]],
@@ -121,8 +124,8 @@ class Entry:
                 stale_until=float(value["stale_until"]),
                 generation=str(value["generation"]),
             )
-        except (KeyError, TypeError, ValueError):
-            return None  # an entry from another version: treat as a miss
+        except (KeyError, TypeError, ValueError, crypto.SecretUnreadable):
+            return None  # another version's entry, or a retired key: treat as a miss
 
 
 def read(org_id: int, query: CustomerQuery) -> tuple[Entry | None, str]:

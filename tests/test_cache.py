@@ -6,10 +6,12 @@ import time
 from http import HTTPStatus
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.cache import cache as django_cache
 from django.template.loader import render_to_string
 
 from lookup import cache, resilience, services
+from lookup import crypto as lookup_crypto
 from lookup.capillary import CustomerQuery
 from lookup.capillary.errors import CustomerDeleted
 
@@ -112,11 +114,20 @@ def test_entry_holds_text_not_html(org, sandbox):
     services.fetch_customer(org, query)
     stored = django_cache.get(cache.entry_key(org.pk, query))
     assert set(stored) == {
-        "raw_text", "request_id", "path", "params", "fetched_at", "fresh_until",
+        "body", "request_id", "path", "params", "fetched_at", "fresh_until",
         "stale_until", "generation",
     }  # fmt: skip
-    assert stored["raw_text"].lstrip().startswith("{")
+    assert "Bubalus" not in stored["body"]  # encrypted at rest
+    assert lookup_crypto.decrypt(stored["body"]).lstrip().startswith("{")
+    assert "<html" not in lookup_crypto.decrypt(stored["body"])
     assert "demo-password" not in repr(stored)
+
+
+def test_entry_under_a_retired_key_is_a_miss(org, sandbox, settings):
+    query = CustomerQuery(customer_id=SEED)
+    services.fetch_customer(org, query)
+    settings.FERNET_KEYS = [Fernet.generate_key().decode()]
+    assert cache.read(org.pk, query)[0] is None
 
 
 def test_failure_not_cached(org, sandbox):
