@@ -13,6 +13,7 @@ marked stale with the reason.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -160,7 +161,12 @@ def fetch_many(
             results[query] = served
         else:
             misses.append((query, entry, generation))
-    futures = [(m[0], _part_pool.submit(_load_or_error, org, *m)) for m in misses[1:]]
+    # Each worker runs in a copy of this request's context, so its log lines keep the
+    # request and customer IDs.
+    futures = [
+        (m[0], _part_pool.submit(contextvars.copy_context().run, _load_or_error, org, *m))
+        for m in misses[1:]
+    ]
     if misses:
         results[misses[0][0]] = _load_or_error(org, *misses[0])
     for query, future in futures:
@@ -349,7 +355,7 @@ def _revalidate_later(org: Org, query: CustomerQuery, copy: cache.Entry) -> None
             _refresh_pool = ThreadPoolExecutor(
                 max_workers=settings.CACHE_REFRESH_WORKERS, thread_name_prefix="cache-refresh"
             )
-    _refresh_pool.submit(_revalidate, org, query, key, copy)
+    _refresh_pool.submit(contextvars.copy_context().run, _revalidate, org, query, key, copy)
 
 
 def _revalidate(org: Org, query: CustomerQuery, key: str, copy: cache.Entry) -> None:

@@ -171,6 +171,10 @@ def test_json_logs_carry_request_and_customer(as_role, sandbox, log_lines):  # n
     mine = [e for e in entries if e.get("request_id") == response["X-Request-ID"]]
     assert any(e["logger"] == "lookup.audit" for e in mine)
     assert all(e["customer_id"] == str(CUSTOMER) for e in mine if e["logger"] == "lookup.audit")
+    # The header's three parts are fetched on worker threads: their lines keep the context.
+    upstream = [e for e in entries if e["logger"] == "lookup.capillary"]
+    assert len(upstream) == 3
+    assert all(e["request_id"] == response["X-Request-ID"] for e in upstream)
 
 
 def _scan(blobs, needles):
