@@ -49,6 +49,25 @@ def test_page_view_is_recorded(as_role, sandbox):  # noqa: F811
     assert record.cache_hit is False and lookups[1].cache_hit is True
 
 
+def test_tab_view_is_recorded(as_role, sandbox):  # noqa: F811
+    client = as_role(roles.STORE_MANAGER)
+    url = f"/customers/{CUSTOMER}/tabs/loyalty/?source=INSTORE"
+    client.get(url, HTTP_HX_REQUEST="true")
+    client.get(url, HTTP_HX_REQUEST="true")
+    tabs = list(AuditRecord.objects.filter(action="tab").order_by("id"))
+    assert [(t.detail, t.outcome) for t in tabs] == [("loyalty", "ok"), ("loyalty", "ok")]
+    assert tabs[0].cache_hit is False and tabs[1].cache_hit is True
+
+
+def test_failed_tab_is_recorded(as_role, sandbox):  # noqa: F811
+    sandbox.set_fault(CUSTOMER, "http_500")
+    as_role(roles.STORE_MANAGER).get(
+        f"/customers/{CUSTOMER}/tabs/cards/?source=INSTORE", HTTP_HX_REQUEST="true"
+    )
+    record = AuditRecord.objects.get(action="tab")
+    assert record.outcome == "upstream_error"
+
+
 def test_not_found_is_recorded(as_role, sandbox):  # noqa: F811
     as_role(roles.STORE_MANAGER).get("/customers/999999999/?source=INSTORE")
     assert AuditRecord.objects.filter(customer_id=999999999, outcome="not_found").exists()

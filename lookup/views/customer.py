@@ -147,6 +147,13 @@ def _whole_page(request: HttpRequest, lookup: common.Lookup, tab: tabs.Tab) -> H
     return render(request, PAGE, context)
 
 
+def _all_cached(parts: dict[str, Any]) -> bool | None:
+    """Return whether every part came from the cache (None when the tab fetched none)."""
+    if not parts:
+        return None
+    return all(getattr(part, "from_cache", False) for part in parts.values())
+
+
 def _outcome(error: CapillaryError) -> str:
     if error.status == 404:
         return audit.Outcome.NOT_FOUND
@@ -197,7 +204,15 @@ def customer_tab(request: HttpRequest, customer_id: str, slug: str) -> HttpRespo
     parts = common.fetch_parts(request, lookup, _tab_parts(request, lookup, tab), refresh=refresh)
     q = lookup.query
     where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
-    audit.record(request, audit.Action.TAB, detail=tab.slug, **where)
+    failed = [p for p in parts.values() if isinstance(p, CapillaryError)]
+    audit.record(
+        request,
+        audit.Action.TAB,
+        detail=tab.slug,
+        outcome=_outcome(failed[0]) if failed else audit.Outcome.OK,
+        cache_hit=_all_cached(parts),
+        **where,
+    )
     if refresh:
         audit.record(request, audit.Action.REFRESH, detail=tab.slug, **where)
     if tab.slug == "raw":
