@@ -27,22 +27,42 @@ View = Callable[..., HttpResponse]
 RESTRICTED_TABS: dict[str, Callable[[AbstractBaseUser], bool]] = {"raw": roles.may_see_raw}
 
 
+def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, OrgAccess | None]]:
+    """Return org pk -> (org, grant) for the user's active orgs, read once per request.
+
+    The answer is kept on the user object, which lives for one request (the session
+    loads it anew each time), so a page's several access checks cost one query.
+    """
+    known = getattr(user, "_lookup_grants", None)
+    if known is None:
+        if user.is_superuser:
+            known = {
+                org.pk: (org, None) for org in Org.objects.filter(is_active=True).order_by("name")
+            }
+        else:
+            grants = (
+                OrgAccess.objects.filter(user=user, org__is_active=True)
+                .select_related("org")
+                .order_by("org__name")
+            )
+            known = {grant.org.pk: (grant.org, grant) for grant in grants}
+        user._lookup_grants = known
+    return known
+
+
 def orgs_for(user: AbstractBaseUser) -> list[Org]:
     """Return the active orgs this user was granted (every org for a superuser)."""
-    orgs = Org.objects.filter(is_active=True)
-    if not user.is_superuser:
-        orgs = orgs.filter(grants__user=user)
-    return list(orgs.order_by("name"))
+    return [org for org, _grant in _grants(user).values()]
 
 
 def allowed_sources(user: AbstractBaseUser, org: Org) -> set[str] | None:
     """Return the sources this user may see in the org, None for all, empty for none."""
     if user.is_superuser:
         return None
-    grant = OrgAccess.objects.filter(user=user, org=org).first()
-    if grant is None:
+    found = _grants(user).get(org.pk)
+    if found is None:
         return set()
-    return grant.allowed_sources()
+    return found[1].allowed_sources()
 
 
 def resolve_org(user: AbstractBaseUser, slug: str | None) -> Org | None:

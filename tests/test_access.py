@@ -50,18 +50,19 @@ def as_role(client, org, django_user_model):
 
 @pytest.fixture
 def cache_spy(monkeypatch):
-    """Record every cache read the dashboard makes."""
+    """Record every cache read the dashboard makes (bar the session store's own reads)."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
     from django.core.cache import cache
 
     reads: list[str] = []
     real_get, real_get_many = cache.get, cache.get_many
+
+    def note(keys: list[str]) -> None:
+        reads.extend(key for key in keys if not key.startswith(KEY_PREFIX))
+
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: (note([key]), real_get(key, *a, **k))[1])
     monkeypatch.setattr(
-        cache, "get", lambda key, *a, **k: (reads.append(key), real_get(key, *a, **k))[1]
-    )
-    monkeypatch.setattr(
-        cache,
-        "get_many",
-        lambda keys, *a, **k: (reads.extend(keys), real_get_many(keys, *a, **k))[1],
+        cache, "get_many", lambda keys, *a, **k: (note(keys), real_get_many(keys, *a, **k))[1]
     )
     return reads
 
