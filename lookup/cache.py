@@ -213,7 +213,7 @@ def mark_failed_refresh(key: str, entry: Entry, reason: str) -> None:
 # keeps the last few parsed customers, keyed by entry and fetch time.
 _parsed: OrderedDict[tuple[str, float, str], records.Customer] = OrderedDict()
 _parsed_lock = threading.Lock()
-PARSED_MAX = 256
+PARSED_MAX = 96
 
 
 def parsed(key: str, entry: Entry) -> records.Customer:

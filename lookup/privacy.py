@@ -18,6 +18,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.core import signing
@@ -43,14 +45,30 @@ CARD_KEYS = ("cardNumber", "cardExternalId")
 class Masked(str):
     """A masked value: prints masked everywhere, and knows where its clear value is."""
 
-    ref: str = ""
     kind: str = ""
+    _ref: str = ""
+    _make_ref: Callable[[], str] | None = None
 
-    def __new__(cls, masked: str, *, ref: str = "", kind: str = "") -> Masked:
+    def __new__(
+        cls,
+        masked: str,
+        *,
+        ref: str = "",
+        kind: str = "",
+        make_ref: Callable[[], str] | None = None,
+    ) -> Masked:
         value = super().__new__(cls, masked)
-        value.ref = ref
+        value._ref = ref
+        value._make_ref = make_ref
         value.kind = kind
         return value
+
+    @property
+    def ref(self) -> str:
+        """Return the signed reference, signing it on first use (most are never shown)."""
+        if not self._ref and self._make_ref is not None:
+            self._ref, self._make_ref = self._make_ref(), None
+        return self._ref
 
     def __str__(self) -> str:
         return self  # keep the ref through str() (the typed records call it)
@@ -136,7 +154,7 @@ class _Walker:
             return self.walk(value, path)
         text = str(value)
         self.clear.setdefault(text, kind)
-        return Masked(mask_for(kind, text), ref=self.make_ref(path), kind=kind)
+        return Masked(mask_for(kind, text), make_ref=partial(self.make_ref, path), kind=kind)
 
     def fields(self, block: Any, path: list) -> Any:
         if not isinstance(block, dict):
@@ -189,7 +207,7 @@ class _Walker:
             return {key: self.sweep(item, [*path, key]) for key, item in node.items()}
         if isinstance(node, str) and node in self.clear:
             kind = self.clear[node]
-            return Masked(mask_for(kind, node), ref=self.make_ref(path), kind=kind)
+            return Masked(mask_for(kind, node), make_ref=partial(self.make_ref, path), kind=kind)
         return node
 
 
@@ -237,7 +255,7 @@ def value_at(raw: Any, path: list) -> str | None:
 # stay valid for the page views that use them.
 _masked: OrderedDict[tuple, tuple[float, Any, str]] = OrderedDict()
 _masked_lock = threading.Lock()
-MASKED_MAX = 256
+MASKED_MAX = 96
 MASKED_SECONDS = 600
 
 
@@ -271,7 +289,7 @@ def _mask_data(data: Any, org_pk: int | None) -> Any:
     masked_raw = mask_raw(raw, ref)
     customer = records.Customer.from_raw(masked_raw)
     return dataclasses.replace(
-        data, customer=customer, raw_text=json.dumps(masked_raw, indent=2, ensure_ascii=False)
+        data, customer=customer, raw_text=json.dumps(masked_raw, ensure_ascii=False)
     )
 
 

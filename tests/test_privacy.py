@@ -187,3 +187,32 @@ def test_pii_tag_renders_reveal_for_agents_only(rf, org, django_user_model):
         assert ("Reveal" in html) is expect
         assert ('name="reason"' in html) is expect
         assert "pii-copy" in html
+
+
+def test_references_are_signed_only_when_used():
+    made: list[list] = []
+
+    def make(path: list) -> str:
+        made.append(path)
+        return "REF:" + "/".join(map(str, path))
+
+    masked = privacy.mask_raw({"identifiers": [{"type": "mobile", "value": "919876512345"}]}, make)
+    value = masked["identifiers"][0]["value"]
+    assert made == []  # masking signs nothing
+    assert value.ref == "REF:identifiers/0/value"
+    assert value.ref == "REF:identifiers/0/value"
+    assert made == [["identifiers", 0, "value"]]  # signed once, on first use
+
+
+def test_masked_copy_is_reused_per_upstream_answer(org, sandbox):
+    from lookup import services
+
+    data = services.fetch_customer(org, CustomerQuery(customer_id=CUSTOMER, source="INSTORE"))
+    first = privacy.mask_data(data, org.pk)
+    again = privacy.mask_data(data, org.pk)
+    assert again.customer is first.customer  # the walk ran once
+    assert MOBILE not in again.raw_text
+    refetched = services.fetch_customer(
+        org, CustomerQuery(customer_id=CUSTOMER, source="INSTORE"), refresh=True
+    )
+    assert privacy.mask_data(refetched, org.pk).customer is not first.customer

@@ -85,11 +85,11 @@ def _many(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _lookup(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    """Return the first non-null value among `keys` (dotted keys walk nested objects)."""
-    for key in keys:
+def _lookup(data: dict[str, Any], keys: tuple[tuple[str, ...], ...]) -> Any:
+    """Return the first non-null value among `keys` (each a path into nested objects)."""
+    for path in keys:
         value: Any = data
-        for part in key.split("."):
+        for part in path:
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None:
             return value
@@ -147,12 +147,24 @@ class Record:
     def from_raw(cls, data: Any) -> Self:
         """Build the record from decoded JSON of any shape, never raising."""
         data = data if isinstance(data, dict) else {}
-        values = {
-            f.name: f.metadata["convert"](_lookup(data, f.metadata["keys"]))
+        values = {name: convert(_lookup(data, paths)) for name, convert, paths in _specs(cls)}
+        return cls(raw=data, **values)
+
+
+_SPECS: dict[type, list[tuple[str, Callable[[Any], Any], tuple[tuple[str, ...], ...]]]] = {}
+
+
+def _specs(cls: type) -> list[tuple[str, Callable[[Any], Any], tuple[tuple[str, ...], ...]]]:
+    """Return (field name, converter, key paths) of a record class, worked out once."""
+    specs = _SPECS.get(cls)
+    if specs is None:
+        specs = [
+            (f.name, f.metadata["convert"], tuple(tuple(k.split(".")) for k in f.metadata["keys"]))
             for f in dataclasses.fields(cls)
             if "convert" in f.metadata
-        }
-        return cls(raw=data, **values)
+        ]
+        _SPECS[cls] = specs
+    return specs
 
 
 # Date fields come in pairs: `x` is the parsed datetime, `x_text` the string as sent (for hovers).
