@@ -63,6 +63,7 @@ class OrgAdmin(admin.ModelAdmin):
         ),
         ("Defaults", {"fields": ["default_source", "default_account_id"]}),
         ("Timeouts (seconds)", {"fields": ["connect_timeout", "read_timeout", "deadline"]}),
+        ("Quota", {"fields": ["calls_per_minute"]}),
     ]
 
     @admin.display(boolean=True, description="secret stored")

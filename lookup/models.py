@@ -54,6 +54,12 @@ class Org(models.Model):
     deadline = models.FloatField(
         null=True, blank=True, help_text="Overall seconds per call; blank = default."
     )
+    calls_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most calls to Capillary per minute for this org, shared by every worker "
+        "(blank = CAPILLARY_CALLS_PER_MINUTE; 0 = no limit). Over it, pages serve cached copies.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

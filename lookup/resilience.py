@@ -186,15 +186,49 @@ def blocked(org_id: int, state: OrgState | None = None) -> CapillaryError | None
     return None
 
 
-def before_call(org_id: int, probe_ttl: float) -> tuple[OrgState, str | None]:
+def take_quota(org_id: int, per_minute: int) -> None:
+    """Count one call against the org's per-minute quota; raise RateLimited when it is spent.
+
+    The count lives in the cache, so every worker and instance shares one quota, and a
+    spent quota is answered like Capillary's own rate limit: from cache, or "wait".
+    """
+    if per_minute <= 0:
+        return
+    at = entries.now()
+    key = f"{entries.NAMESPACE}:org:{org_id}:quota:{int(at // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        used = 1
+    if used > per_minute:
+        raise RateLimited(
+            f"This org's quota of {per_minute} Capillary calls a minute is used up; "
+            "try again shortly.",
+            retry_after=max(1, round(60 - at % 60)),
+        )
+
+
+def quota_used(org_id: int) -> int:
+    """Return how many calls the org made to Capillary this minute (for the ops page)."""
+    key = f"{entries.NAMESPACE}:org:{org_id}:quota:{int(entries.now() // 60)}"
+    return int(cache.get(key) or 0)
+
+
+def before_call(
+    org_id: int, probe_ttl: float, per_minute: int = 0
+) -> tuple[OrgState, str | None]:
     """Return the org's state and a probe token when this call is the half-open probe.
 
-    Raises RateLimited or CircuitOpen (without calling Capillary) when the org is held back.
+    Raises RateLimited or CircuitOpen (without calling Capillary) when the org is held back
+    or its per-minute quota is spent.
     """
     state = org_state(org_id)
     error = blocked(org_id, state)
     if error is not None:
         raise error
+    take_quota(org_id, per_minute)
     if state.breaker == "half-open":
         token = entries.acquire(_keys(org_id)[3], probe_ttl)
         if token is None:

@@ -304,7 +304,12 @@ def _lead(
 
 def _call(org: Org, query: CustomerQuery, key: str, ttl: float):
     """Call Capillary for the query: breaker and rate limit first, bounded retries after."""
-    state, probe = resilience.before_call(org.pk, ttl)
+    quota = (
+        org.calls_per_minute
+        if org.calls_per_minute is not None
+        else settings.CAPILLARY_CALLS_PER_MINUTE
+    )
+    state, probe = resilience.before_call(org.pk, ttl, quota)
     budget = resilience.budget_for(org.pk)
     budget.record_call()
     client = client_for(org)

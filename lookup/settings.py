@@ -202,6 +202,9 @@ if PRODUCTION:
 CAPILLARY_CONNECT_TIMEOUT = env_float("CAPILLARY_CONNECT_TIMEOUT", 3.05)
 CAPILLARY_READ_TIMEOUT = env_float("CAPILLARY_READ_TIMEOUT", 10.0)
 CAPILLARY_DEADLINE = env_float("CAPILLARY_DEADLINE", 15.0)
+# Most calls to Capillary per minute per org, across all workers (0 = no limit; an org may
+# set its own). Capillary's demo clusters allow 100 a minute per API key.
+CAPILLARY_CALLS_PER_MINUTE = env_int("CAPILLARY_CALLS_PER_MINUTE", 0, minimum=0)
 # The sandbox the demo org points at (make run starts it there).
 LOOKUP_SANDBOX_URL = env_str("LOOKUP_SANDBOX_URL", "http://127.0.0.1:8001")
 

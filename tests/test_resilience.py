@@ -248,6 +248,35 @@ def test_error_page_without_copy(agent_client, org, sandbox):
 # -- what operators see -------------------------------------------------------------------------
 
 
+def test_org_quota_shared_and_served_from_cache(org, sandbox, clock):  # noqa: F811
+    org.calls_per_minute = 2
+    org.save()
+    cached = CustomerQuery(customer_id=OTHER)
+    services.fetch_customer(org, cached)  # 1 of 2
+    services.fetch_customer(org, CustomerQuery(customer_id=SEED))  # 2 of 2
+    before = calls(sandbox)
+    with pytest.raises(RateLimited) as spent:
+        services.fetch_customer(org, CustomerQuery(customer_id=SEED, embed="points"))
+    assert "quota of 2" in spent.value.message and 1 <= spent.value.retry_after <= 60
+    assert calls(sandbox) == before  # held back without calling
+    clock.advance(61)  # past fresh, quota spent in this minute? a new minute has begun
+    assert resilience.quota_used(org.pk) == 0
+    services.fetch_customer(org, CustomerQuery(customer_id=SEED, embed="points"))
+    assert calls(sandbox) == before + 1
+
+
+def test_spent_quota_serves_the_stale_copy(org, sandbox, clock, settings):  # noqa: F811
+    settings.CAPILLARY_CALLS_PER_MINUTE = 1
+    cached = CustomerQuery(customer_id=OTHER)
+    services.fetch_customer(org, cached)
+    clock.advance(61)
+    services.fetch_customer(org, CustomerQuery(customer_id=SEED))  # the new minute's one call
+    copy = services.fetch_customer(org, cached)  # stale: its refresh is over quota
+    services.wait_for_refreshes()
+    copy = services.fetch_customer(org, cached)
+    assert copy.stale and copy.stale_reason == "Capillary is rate limiting this org"
+
+
 def test_ops_page_shows_breaker(client, django_user_model, org, sandbox, settings, clock):  # noqa: F811
     settings.BREAKER_FAILURES = 1
     with pytest.raises(UpstreamError):
@@ -258,6 +287,7 @@ def test_ops_page_shows_breaker(client, django_user_model, org, sandbox, setting
     assert page.status_code == HTTPStatus.OK
     text = page.content.decode()
     assert "Sandbox org" in text and ">open</strong>: not calling Capillary for 30 s" in text
+    assert "(no quota)" in text
 
     closed = client.post(f"/ops/breakers/{org.pk}/close", follow=True)
     assert ">closed</strong>" in closed.content.decode()

@@ -24,6 +24,10 @@ def _row(org: Org) -> dict:
         "limited_for": round(state.limited_until - at) if state.limited_until else None,
         "probing": state.probing,
         "budget": resilience.budget_for(org.pk).counts(),
+        "quota_used": resilience.quota_used(org.pk),
+        "quota": org.calls_per_minute
+        if org.calls_per_minute is not None
+        else settings.CAPILLARY_CALLS_PER_MINUTE,
     }
 
 
