@@ -32,7 +32,9 @@ cat <<MSG
 
   Customer Lookup is running.
     Dashboard: http://$host:$port/
-    Sign in:   demo / demo-lookup-2026
+    Sign in:   demo / demo-lookup-2026  (admin: sees everything)
+               manager, agent or ops / demo-lookup-2026  (store manager, call-centre agent,
+               loyalty ops: see what each role sees)
     Try:       customer ID 566881933, source INSTORE
     Sandbox:   http://127.0.0.1:$sandbox_port (a stand-in for Capillary)
   Press Ctrl-C to stop both.

@@ -47,9 +47,19 @@ def test_key_rotation(org, settings):
 def test_orgs_add_list_update_test_remove(sandbox, monkeypatch):
     monkeypatch.setenv("CAP_PASSWORD", "demo-password")
     out = call(
-        "orgs", "add", "acme", "--name", "Acme", "--base-url", sandbox.url,
-        "--till-username", "demo.till", "--till-password-env", "CAP_PASSWORD",
-        "--time-zone", "Europe/London",
+        "orgs",
+        "add",
+        "acme",
+        "--name",
+        "Acme",
+        "--base-url",
+        sandbox.url,
+        "--till-username",
+        "demo.till",
+        "--till-password-env",
+        "CAP_PASSWORD",
+        "--time-zone",
+        "Europe/London",
     )
     assert "Added org acme" in out
     listing = call("orgs", "list")
@@ -63,8 +73,17 @@ def test_orgs_add_list_update_test_remove(sandbox, monkeypatch):
         call("orgs", "test", "acme")
 
     monkeypatch.setenv("CAP_KEY_SECRET", "demo-secret")
-    call("orgs", "update", "acme", "--auth", "oauth", "--oauth-key", "demo-key",
-         "--oauth-secret-env", "CAP_KEY_SECRET")
+    call(
+        "orgs",
+        "update",
+        "acme",
+        "--auth",
+        "oauth",
+        "--oauth-key",
+        "demo-key",
+        "--oauth-secret-env",
+        "CAP_KEY_SECRET",
+    )
     assert "Credentials accepted" in call("orgs", "test", "acme")
 
     call("orgs", "remove", "acme")
@@ -73,8 +92,17 @@ def test_orgs_add_list_update_test_remove(sandbox, monkeypatch):
 
 def test_orgs_add_rejects_bad_values(sandbox):
     with pytest.raises(CommandError, match="time_zone"):
-        call("orgs", "add", "bad", "--name", "Bad", "--base-url", sandbox.url,
-             "--time-zone", "Mars/Olympus")
+        call(
+            "orgs",
+            "add",
+            "bad",
+            "--name",
+            "Bad",
+            "--base-url",
+            sandbox.url,
+            "--time-zone",
+            "Mars/Olympus",
+        )
     with pytest.raises(CommandError, match="base_url"):
         call("orgs", "add", "bad", "--name", "Bad", "--base-url", "ftp://x")
     with pytest.raises(CommandError, match="No org"):
@@ -89,6 +117,15 @@ def test_demo_setup_is_idempotent(django_user_model):
     assert user.check_password("demo-lookup-2026")
     assert OrgAccess.objects.filter(user=user, org=org).count() == 1
     assert org.till_password() == "demo-password"
+    for username, role in [
+        ("manager", "Store manager"),
+        ("agent", "Call-centre agent"),
+        ("ops", "Loyalty ops"),
+    ]:
+        member = django_user_model.objects.get(username=username)
+        assert member.check_password("demo-lookup-2026")
+        assert list(member.groups.values_list("name", flat=True)) == [role]
+        assert OrgAccess.objects.filter(user=member, org=org).count() == 1
 
 
 def test_admin_secret_is_write_only(client, org, django_user_model):
@@ -98,12 +135,23 @@ def test_admin_secret_is_write_only(client, org, django_user_model):
     assert "demo-password" not in page and "demo-secret" not in page
     assert org.till_password_encrypted not in page
     form = {
-        "name": org.name, "slug": org.slug, "is_active": "on", "base_url": org.base_url,
-        "time_zone": org.time_zone, "auth_mode": "basic", "till_username": "demo.till",
-        "new_till_password": "", "oauth_key": "demo-key", "new_oauth_secret": "rotated-secret",
-        "default_source": "INSTORE", "default_account_id": "",
-        "connect_timeout": "", "read_timeout": "", "deadline": "",
-        "grants-TOTAL_FORMS": "0", "grants-INITIAL_FORMS": "0",
+        "name": org.name,
+        "slug": org.slug,
+        "is_active": "on",
+        "base_url": org.base_url,
+        "time_zone": org.time_zone,
+        "auth_mode": "basic",
+        "till_username": "demo.till",
+        "new_till_password": "",
+        "oauth_key": "demo-key",
+        "new_oauth_secret": "rotated-secret",
+        "default_source": "INSTORE",
+        "default_account_id": "",
+        "connect_timeout": "",
+        "read_timeout": "",
+        "deadline": "",
+        "grants-TOTAL_FORMS": "0",
+        "grants-INITIAL_FORMS": "0",
     }
     response = client.post(f"/admin/lookup/org/{org.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]

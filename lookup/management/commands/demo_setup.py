@@ -1,4 +1,4 @@
-"""Create (or refresh) the demo org pointing at the sandbox, and the demo user."""
+"""Create (or refresh) the demo org pointing at the sandbox, the demo admin and one user per role."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from lookup import roles
 from lookup.models import Org, OrgAccess
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-lookup-2026"
+# One demo user per role, to see what each role sees (same password as the demo admin).
+ROLE_USERS = {
+    "manager": roles.STORE_MANAGER,
+    "agent": roles.CALL_CENTRE_AGENT,
+    "ops": roles.LOYALTY_OPS,
+}
 
 
 class Command(BaseCommand):
@@ -28,12 +35,25 @@ class Command(BaseCommand):
         org.set_oauth_secret("demo-secret")
         org.time_zone = "Asia/Kolkata"
         org.save()
-        User = get_user_model()
-        user, created = User.objects.get_or_create(username=DEMO_USERNAME)
+        roles.ensure_groups()
+        admin = self._user(DEMO_USERNAME, org, roles.ADMIN)
+        admin.is_staff = admin.is_superuser = True
+        admin.save()
+        for username, role in ROLE_USERS.items():
+            self._user(username, org, role)
+        self.stdout.write(
+            f"Demo org '{org.slug}' → {org.base_url}; users {DEMO_USERNAME} (admin), "
+            + ", ".join(f"{name} ({role})" for name, role in ROLE_USERS.items())
+            + " ready."
+        )
+
+    def _user(self, username: str, org: Org, role: str):
+        from django.contrib.auth.models import Group
+
+        user, created = get_user_model().objects.get_or_create(username=username)
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
-        user.is_staff = True
-        user.is_superuser = True
-        user.save()
+            user.save()
+        user.groups.set([Group.objects.get(name=role)])
         OrgAccess.objects.get_or_create(user=user, org=org)
-        self.stdout.write(f"Demo org '{org.slug}' → {org.base_url}; user '{DEMO_USERNAME}' ready.")
+        return user
