@@ -696,10 +696,13 @@ def test_whole_population_smoke() -> None:
 # -- command line ------------------------------------------------------------------------------
 
 
-def test_cli_starts_and_stops() -> None:
+@pytest.mark.parametrize(
+    "command", [["-m", "lookup.sandbox"], ["manage.py", "sandbox"]], ids=["module", "manage"]
+)
+def test_cli_starts_and_stops(command: list[str]) -> None:
     root = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "lookup.sandbox", "--port", "0", "--latency-ms", "1"],
+        [sys.executable, *command, "--port", "0", "--latency-ms", "1"],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,
@@ -715,3 +718,4 @@ def test_cli_starts_and_stops() -> None:
     finally:
         if process.poll() is None:
             process.kill()
+

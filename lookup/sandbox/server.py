@@ -266,11 +266,8 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the sandbox in the foreground until Ctrl-C."""
-    parser = argparse.ArgumentParser(
-        prog="python -m lookup.sandbox", description="Capillary API sandbox."
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the sandbox's options (shared by `python -m lookup.sandbox` and `manage.py sandbox`)."""
     defaults = SandboxConfig()
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--port", type=int, default=8001)
@@ -292,21 +289,27 @@ def main(argv: list[str] | None = None) -> int:
         default=defaults.timeout_seconds,
         help="sleep of the timeout fault",
     )
-    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    args = parser.parse_args(argv)
-    config = SandboxConfig(
-        host=args.host,
-        port=args.port,
-        latency_ms=args.latency_ms,
-        jitter_ms=args.jitter_ms,
-        till_username=args.till_username,
-        till_password=args.till_password,
-        oauth_key=args.oauth_key,
-        oauth_secret=args.oauth_secret,
-        token_ttl_seconds=args.token_ttl,
-        timeout_seconds=args.timeout_seconds,
-        verbose=args.verbose,
+
+
+def config_from(options: dict, *, verbose: bool = False) -> SandboxConfig:
+    """Return the configuration named by parsed options (as add_arguments defines them)."""
+    return SandboxConfig(
+        host=options["host"],
+        port=options["port"],
+        latency_ms=options["latency_ms"],
+        jitter_ms=options["jitter_ms"],
+        till_username=options["till_username"],
+        till_password=options["till_password"],
+        oauth_key=options["oauth_key"],
+        oauth_secret=options["oauth_secret"],
+        token_ttl_seconds=options["token_ttl"],
+        timeout_seconds=options["timeout_seconds"],
+        verbose=verbose,
     )
+
+
+def serve(config: SandboxConfig) -> None:
+    """Run the sandbox in the foreground until Ctrl-C or SIGTERM."""
     server = SandboxServer(config)
     server.bind()
     if threading.current_thread() is threading.main_thread():
@@ -318,4 +321,15 @@ def main(argv: list[str] | None = None) -> int:
         print("Sandbox stopped.", flush=True)
     finally:
         server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sandbox in the foreground until Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lookup.sandbox", description="Capillary API sandbox."
+    )
+    add_arguments(parser)
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    serve(config_from(vars(args), verbose=args.verbose))
     return 0
