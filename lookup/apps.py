@@ -10,4 +10,4 @@ class LookupConfig(AppConfig):
     verbose_name = "Customer Lookup"
 
     def ready(self) -> None:
-        from lookup import checks  # noqa: F401  (registers system checks)
+        from lookup import checks, viewer  # noqa: F401  (system checks, signal receivers)

@@ -154,6 +154,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = ["lookup.viewer.ViewerBackend"]
+# Seconds a viewer's permissions and time zone stay cached (changes drop them at once).
+VIEWER_CACHE_SECONDS = env_int("VIEWER_CACHE_SECONDS", 60, minimum=0)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "search"
 LOGOUT_REDIRECT_URL = "login"

@@ -10,9 +10,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lookup import access, privacy, services, tabs
+from lookup import access, privacy, services, tabs, viewer
 from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
-from lookup.models import Org, UserPreference
+from lookup.models import Org
 
 # Parts remembered per customer in the session (for the raw tab), most recent customers only.
 SEEN_KEY = "lookup_seen_parts"
@@ -55,8 +55,7 @@ def upstream_error_page(request: HttpRequest, exc: CapillaryError, **extra: Any)
 
 def viewer_time_zone(user: Any, org: Org) -> str:
     """Return the viewer's chosen time zone, else the org's."""
-    pref = UserPreference.objects.filter(user_id=user.pk).only("time_zone").first()
-    return (pref.time_zone if pref else "") or org.time_zone
+    return viewer.facts(user)["tz"] or org.time_zone
 
 
 def resolve(request: HttpRequest, customer_id: str) -> Lookup | HttpResponse:

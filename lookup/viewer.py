@@ -1,0 +1,92 @@
+"""What a page needs to know about its viewer (permissions, time zone), cached briefly.
+
+Every customer page asks for the viewer's permissions (what to mask, which tabs) and time
+zone. Read from the database they cost three queries a page; here they are one cache read,
+kept for VIEWER_CACHE_SECONDS and dropped at once when a grant of permissions, a group
+membership, the user or their preference changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from lookup.models import UserPreference
+
+
+def _key(user_pk: int) -> str:
+    return f"viewer:v1:{user_pk}"
+
+
+def facts(user: Any) -> dict[str, Any]:
+    """Return {"perms": set of "app.codename", "tz": chosen zone or ""} for a signed-in user."""
+    known = getattr(user, "_viewer_facts", None)
+    if known is None:
+        known = cache.get(_key(user.pk))
+        if known is None:
+            pref = UserPreference.objects.filter(user_id=user.pk).only("time_zone").first()
+            known = {
+                "perms": frozenset(ModelBackend().get_all_permissions(user)),
+                "tz": pref.time_zone if pref else "",
+            }
+            cache.set(_key(user.pk), known, settings.VIEWER_CACHE_SECONDS)
+        user._viewer_facts = known
+    return known
+
+
+def forget(*user_pks: int) -> None:
+    cache.delete_many([_key(pk) for pk in user_pks])
+
+
+class ViewerBackend(ModelBackend):
+    """Django's model backend, reading a user's permissions through `facts`."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        return set(facts(user_obj)["perms"])
+
+
+User = get_user_model()
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+@receiver(m2m_changed, sender=User.user_permissions.through)
+def _membership_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if isinstance(instance, User):
+        forget(instance.pk)
+    elif pk_set:  # changed from the group's (or permission's) side
+        forget(*pk_set)
+    else:  # cleared from the other side: forget everyone who might be affected
+        forget(*User.objects.values_list("pk", flat=True))
+
+
+@receiver(m2m_changed, sender=Group.permissions.through)
+def _group_permissions_changed(sender, instance, action, **kwargs) -> None:
+    if action.startswith("post_") and isinstance(instance, Group):
+        forget(*instance.user_set.values_list("pk", flat=True))
+
+
+@receiver(pre_delete, sender=Group)
+def _group_deleted(sender, instance, **kwargs) -> None:
+    forget(*instance.user_set.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=User)
+def _user_saved(sender, instance, **kwargs) -> None:
+    forget(instance.pk)
+
+
+@receiver(post_save, sender=UserPreference)
+@receiver(post_delete, sender=UserPreference)
+def _preference_changed(sender, instance, **kwargs) -> None:
+    forget(instance.user_id)
