@@ -174,6 +174,13 @@ def fetch_many(
     return {query: results[query] for query in unique}
 
 
+def in_cache(org: Org, queries: Iterable[CustomerQuery]) -> set[CustomerQuery]:
+    """Return which of the queries have a usable cached answer (one cache round trip)."""
+    found = cache.read_many(org.pk, list(queries))
+    now = cache.now()
+    return {q for q, (entry, _gen) in found.items() if entry is not None and entry.is_usable(now)}
+
+
 def _from_copy(org: Org, query: CustomerQuery, entry: cache.Entry | None) -> CustomerData | None:
     """Serve a fresh copy, or a usable stale one (refreshing it in the background)."""
     if entry is None:

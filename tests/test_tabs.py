@@ -196,12 +196,15 @@ def test_groups_filter_and_sort(ops_client, sandbox):
     assert len(sent) == 1
 
 
-def test_raw_tab_shows_parts_fetched(ops_client):
+def test_raw_tab_shows_parts_fetched(ops_client, sandbox):
     ops_client.get(f"/customers/{BUBALUS}/", INSTORE)
     tab(ops_client, BUBALUS, "identifiers")
+    before = calls(sandbox)
     html = tab(ops_client, BUBALUS, "raw").content.decode()
+    assert calls(sandbox) == before  # shows what was fetched; fetches nothing more
     assert f"GET /v2/customers/{BUBALUS}" in html
     assert "embed=subscriptions" in html and "embed=mlp" in html and "embed=points" in html
+    assert "embed=segments" not in html  # the groups tab was never opened
     assert "&quot;firstName&quot;: &quot;Bubalus&quot;" in html  # pretty-printed
     assert "demo-password" not in html and "Authorization" not in html
 

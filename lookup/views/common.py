@@ -15,8 +15,6 @@ from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
 from lookup.models import Org
 
 # Parts remembered per customer in the session (for the raw tab), most recent customers only.
-SEEN_KEY = "lookup_seen_parts"
-SEEN_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -98,29 +96,11 @@ def fetch_parts(
         return {}
     results = services.fetch_many(lookup.org, queries.values(), refresh=refresh)
     parts = {name: results[query] for name, query in queries.items()}
-    _remember(request, lookup, [n for n, v in parts.items() if not isinstance(v, CapillaryError)])
     return privacy.prepare_parts(request, parts)
 
 
-def _seen_key(lookup: Lookup) -> str:
-    q = lookup.query
-    return f"{lookup.org.pk}:{q.customer_id}:{q.source}:{q.account_id}"
-
-
-def _remember(request: HttpRequest, lookup: Lookup, names: list[str]) -> None:
-    """Note which parts this viewer has fetched for this customer, for the raw tab."""
-    seen: dict[str, list[str]] = dict(request.session.get(SEEN_KEY, {}))
-    key = _seen_key(lookup)
-    known = seen.pop(key, [])
-    merged = list(dict.fromkeys([*known, *names]))
-    if merged == known:
-        return  # nothing new: leave the session unsaved
-    seen[key] = merged
-    while len(seen) > SEEN_LIMIT:
-        seen.pop(next(iter(seen)))
-    request.session[SEEN_KEY] = seen
-
-
-def seen_parts(request: HttpRequest, lookup: Lookup) -> list[str]:
-    """Return the parts this viewer has fetched for this customer so far."""
-    return list(request.session.get(SEEN_KEY, {}).get(_seen_key(lookup), []))
+def cached_part_names(lookup: Lookup) -> list[str]:
+    """Return the parts of this customer (with the page's options) the cache holds now."""
+    queries = tabs.part_queries(lookup.query, tabs.PART_LABELS, lookup.options)
+    held = services.in_cache(lookup.org, queries.values())
+    return [name for name, query in queries.items() if query in held]

@@ -21,9 +21,9 @@ PAGE = "lookup/customer.html"
 
 
 def _tab_parts(request: HttpRequest, lookup: common.Lookup, tab: tabs.Tab) -> tuple[str, ...]:
-    """Return the parts a tab shows; the raw tab shows every part fetched for the page so far."""
+    """Return the parts a tab shows; the raw tab shows every part of the customer cached now."""
     if tab.slug == "raw":
-        return tuple(dict.fromkeys([*tabs.HEADER_PARTS, *common.seen_parts(request, lookup)]))
+        return tuple(dict.fromkeys([*tabs.HEADER_PARTS, *common.cached_part_names(lookup)]))
     return tab.parts
 
 
