@@ -42,6 +42,8 @@ def run(bench: Bench) -> dict:
     )
 
     hit = bench.load([page(a, SEED)], conc, mode="duration", duration=duration)
+    if set(hit["statuses"]) != {"200"}:
+        raise SystemExit(f"the cached page answered {hit['statuses']}, not 200: see the logs")
     figures.update(
         hit_page_rps=hit["rps"],
         hit_page_p50_ms=round(hit["p50_ms"], 1),
