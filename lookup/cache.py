@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from lookup import crypto
 from lookup.capillary import CustomerQuery, records
@@ -146,7 +147,7 @@ def read_many(
         if generation is None:
             # A random generation, so an evicted generation key can never revive old entries.
             cache.add(gens[query], secrets.token_hex(8), timeout=None)
-            generation = cache.get(gens[query]) or ""
+            generation = found[gens[query]] = cache.get(gens[query]) or ""
         entry = Entry.from_dict(found[keys[query]]) if keys[query] in found else None
         if entry is not None and entry.generation != generation:
             entry = None
@@ -248,9 +249,21 @@ def acquire(key: str, ttl: float) -> str | None:
     return token if cache.add(lock_key(key), token, timeout=max(1, int(ttl + 0.999))) else None
 
 
+# On Redis, "delete it if it is still ours" is one atomic round trip.
+_RELEASE_SCRIPT = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+
+
 def release(key: str, token: str) -> None:
     """Drop the lock if it is still ours (a lock that expired may belong to someone else)."""
-    if cache.get(lock_key(key)) == token:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(lock_key(key))
+        client = backend._cache.get_client(full_key, write=True)
+        client.eval(_RELEASE_SCRIPT, 1, full_key, backend._cache._serializer.dumps(token))
+    elif cache.get(lock_key(key)) == token:
         cache.delete(lock_key(key))
 
 

@@ -217,14 +217,15 @@ def quota_used(org_id: int) -> int:
 
 
 def before_call(
-    org_id: int, probe_ttl: float, per_minute: int = 0
+    org_id: int, probe_ttl: float, per_minute: int = 0, state: OrgState | None = None
 ) -> tuple[OrgState, str | None]:
     """Return the org's state and a probe token when this call is the half-open probe.
 
-    Raises RateLimited or CircuitOpen (without calling Capillary) when the org is held back
-    or its per-minute quota is spent.
+    `state` is a reading the caller just made for several calls at once (one page's parts);
+    without it the cache is read. Raises RateLimited or CircuitOpen (without calling
+    Capillary) when the org is held back or its per-minute quota is spent.
     """
-    state = org_state(org_id)
+    state = state or org_state(org_id)
     error = blocked(org_id, state)
     if error is not None:
         raise error

@@ -163,12 +163,14 @@ def fetch_many(
             misses.append((query, entry, generation))
     # Each worker runs in a copy of this request's context, so its log lines keep the
     # request and customer IDs.
+    # One reading of the org's breaker and rate-limit state serves all of the page's calls.
+    state = resilience.org_state(org.pk) if misses else None
     futures = [
-        (m[0], _part_pool.submit(contextvars.copy_context().run, _load_or_error, org, *m))
+        (m[0], _part_pool.submit(contextvars.copy_context().run, _load_or_error, org, *m, state))
         for m in misses[1:]
     ]
     if misses:
-        results[misses[0][0]] = _load_or_error(org, *misses[0])
+        results[misses[0][0]] = _load_or_error(org, *misses[0], state)
     for query, future in futures:
         results[query] = future.result()
     return {query: results[query] for query in unique}
@@ -200,11 +202,15 @@ def _from_copy(org: Org, query: CustomerQuery, entry: cache.Entry | None) -> Cus
 
 
 def _load_or_error(
-    org: Org, query: CustomerQuery, copy: cache.Entry | None, generation: str
+    org: Org,
+    query: CustomerQuery,
+    copy: cache.Entry | None,
+    generation: str,
+    state: resilience.OrgState | None = None,
 ) -> CustomerData | CapillaryError:
     """Fetch through single-flight; on a Capillary failure fall back to a usable copy."""
     try:
-        return _single_flight(org, query, generation, copy, wait=True)
+        return _single_flight(org, query, generation, copy, wait=True, state=state)
     except CapillaryError as exc:
         if copy is not None and copy.is_usable(cache.now()) and resilience.serves_stale(exc):
             key = cache.entry_key(org.pk, query)
@@ -218,7 +224,13 @@ def _deadline(org: Org) -> float:
 
 
 def _single_flight(
-    org: Org, query: CustomerQuery, generation: str, copy: cache.Entry | None, *, wait: bool
+    org: Org,
+    query: CustomerQuery,
+    generation: str,
+    copy: cache.Entry | None,
+    *,
+    wait: bool,
+    state: resilience.OrgState | None = None,
 ) -> CustomerData | None:
     """Make at most one upstream call for this key at a time, across threads and processes."""
     key = cache.entry_key(org.pk, query)
@@ -232,7 +244,7 @@ def _single_flight(
             raise flight.error
         return flight.result
     try:
-        result = _lead(org, query, key, generation, copy, wait=wait)
+        result = _lead(org, query, key, generation, copy, wait=wait, state=state)
     except BaseException as exc:
         cache.land(key, flight, error=exc)
         raise
@@ -258,6 +270,7 @@ def _lead(
     copy: cache.Entry | None,
     *,
     wait: bool,
+    state: resilience.OrgState | None = None,
 ) -> CustomerData | None:
     """Take the shared lock and fetch, or wait for the process holding it to store its answer."""
     ttl = _deadline(org) + cache.LOCK_MARGIN_SECONDS
@@ -281,7 +294,7 @@ def _lead(
         entry = cache.read(org.pk, query)[0]
         if _newer(entry, generation, copy):
             return _data(key, entry, from_cache=True)
-        result = _call(org, query, key, ttl)
+        result = _call(org, query, key, ttl, state)
         fetched_at = cache.now()
         entry = cache.write(
             org.pk,
@@ -309,14 +322,20 @@ def _lead(
         cache.release(key, token)
 
 
-def _call(org: Org, query: CustomerQuery, key: str, ttl: float):
+def _call(
+    org: Org,
+    query: CustomerQuery,
+    key: str,
+    ttl: float,
+    known_state: resilience.OrgState | None = None,
+):
     """Call Capillary for the query: breaker and rate limit first, bounded retries after."""
     quota = (
         org.calls_per_minute
         if org.calls_per_minute is not None
         else settings.CAPILLARY_CALLS_PER_MINUTE
     )
-    state, probe = resilience.before_call(org.pk, ttl, quota)
+    state, probe = resilience.before_call(org.pk, ttl, quota, known_state)
     budget = resilience.budget_for(org.pk)
     budget.record_call()
     client = client_for(org)

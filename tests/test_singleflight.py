@@ -183,3 +183,22 @@ def test_processes_share_one_call(slow_sandbox):
         keys = list(client.scan_iter(f"{prefix}:*"))
         if keys:
             client.delete(*keys)
+
+
+def test_release_drops_only_our_own_lock():
+    """On either backend (Redis: one atomic script), a lock another holder took stays."""
+    from django.core.cache import cache as django_cache
+
+    from lookup import cache as entries
+
+    key = "release-test"
+    token = entries.acquire(key, 5)
+    assert token and entries.is_locked(key)
+    entries.release(key, token)
+    assert not entries.is_locked(key)
+
+    stale = entries.acquire(key, 5)
+    django_cache.set(entries.lock_key(key), "someone-else", timeout=5)  # ours expired, retaken
+    entries.release(key, stale)
+    assert entries.is_locked(key)
+    django_cache.delete(entries.lock_key(key))
