@@ -277,10 +277,13 @@ def mask_data(data: Any, org_pk: int | None) -> Any:
 
 
 def _mask_data(data: Any, org_pk: int | None) -> Any:
-    try:
-        raw = json.loads(data.raw_text)
-    except (TypeError, ValueError):
-        raw = {}
+    # The parsed record keeps the decoded body (and masking copies, never changes, it).
+    raw = data.customer.raw
+    if not raw:
+        try:
+            raw = json.loads(data.raw_text)
+        except (TypeError, ValueError):
+            raw = {}
     customer_id = data.customer.id or 0
 
     def ref(path: list) -> str:
