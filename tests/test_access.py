@@ -131,16 +131,17 @@ def test_each_role_sees_the_page(as_role, sandbox, role):
     assert "Bubalus" in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("role", "status"),
-    [
-        (roles.STORE_MANAGER, HTTPStatus.FORBIDDEN),
-        (roles.CALL_CENTRE_AGENT, HTTPStatus.FORBIDDEN),
-        (None, HTTPStatus.FORBIDDEN),
-        (roles.LOYALTY_OPS, HTTPStatus.OK),
-        (roles.ADMIN, HTTPStatus.OK),
-    ],
-)
+# Who may open the raw response and the audit trail: loyalty ops and admins only.
+OPS_ONLY = [
+    (roles.STORE_MANAGER, HTTPStatus.FORBIDDEN),
+    (roles.CALL_CENTRE_AGENT, HTTPStatus.FORBIDDEN),
+    (None, HTTPStatus.FORBIDDEN),
+    (roles.LOYALTY_OPS, HTTPStatus.OK),
+    (roles.ADMIN, HTTPStatus.OK),
+]
+
+
+@pytest.mark.parametrize(("role", "status"), OPS_ONLY)
 def test_raw_tab_by_role(as_role, sandbox, cache_spy, role, status):
     client = as_role(role)
     response = client.get(f"/customers/{CUSTOMER}/tabs/raw/?source=INSTORE", HTTP_HX_REQUEST="true")
@@ -155,16 +156,7 @@ def test_raw_tab_by_role(as_role, sandbox, cache_spy, role, status):
         assert cache_spy  # the spy does see the reads of an allowed view
 
 
-@pytest.mark.parametrize(
-    ("role", "status"),
-    [
-        (roles.STORE_MANAGER, HTTPStatus.FORBIDDEN),
-        (roles.CALL_CENTRE_AGENT, HTTPStatus.FORBIDDEN),
-        (None, HTTPStatus.FORBIDDEN),
-        (roles.LOYALTY_OPS, HTTPStatus.OK),
-        (roles.ADMIN, HTTPStatus.OK),
-    ],
-)
+@pytest.mark.parametrize(("role", "status"), OPS_ONLY)
 @pytest.mark.parametrize("url", ["/audit/", "/audit/export.csv"])
 def test_audit_pages_by_role(as_role, role, status, url):
     response = as_role(role).get(url)
