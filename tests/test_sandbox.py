@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from lookup.sandbox import handler
 from lookup.sandbox.data import GENERATED_RANGE, SEED_IDS, SHAPES, build_customer
 from lookup.sandbox.faults import FAULT_IDS
 from lookup.sandbox.params import parse
@@ -573,6 +574,104 @@ def test_latency(server: SandboxServer) -> None:
     assert 0.15 <= elapsed < 1.0  # concurrent calls overlap
 
 
+def timed(call: Any) -> tuple[float, Any]:
+    started = time.monotonic()
+    result = call()
+    return time.monotonic() - started, result
+
+
+def test_latency_is_a_floor_not_an_addition(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    latency = 0.3
+    server.set_latency(latency * 1000)
+    slow_work = handler.customer_response
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(latency / 2)  # the sandbox's own work takes half the latency
+        return slow_work(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "customer_response", slow)
+    elapsed, response = timed(lambda: get(server, SHAPES["typical"]))
+    assert response.status_code == HTTPStatus.OK
+    assert latency <= elapsed < 1.3 * latency  # not latency + work
+
+    monkeypatch.setattr(handler, "customer_response", slow_work)
+    elapsed, response = timed(lambda: get(server, SHAPES["typical"]))
+    assert response.status_code == HTTPStatus.OK
+    assert latency <= elapsed < 1.3 * latency  # instant work: the floor still holds
+
+
+def test_latency_floor_when_work_is_slower(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    latency = 0.1
+    server.set_latency(latency * 1000)
+    slow_work = handler.customer_response
+
+    def slower(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(3 * latency)
+        return slow_work(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "customer_response", slower)
+    elapsed, response = timed(lambda: get(server, BUBALUS))
+    assert response.status_code == HTTPStatus.OK
+    assert 3 * latency <= elapsed < 3.6 * latency  # nothing left of the floor to sleep
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: get(s, BUBALUS, headers={}),  # 401
+        lambda s: get(s, 999),  # 404
+        lambda s: get(s, BUBALUS, "source=NOWHERE"),  # 400
+        lambda s: get(s, FAULT_IDS["http_503"]),
+        lambda s: get(s, FAULT_IDS["malformed_json"]),
+        lambda s: requests.post(
+            f"{s.url}/v3/oauth/token/generate",
+            json={"key": "demo-key", "secret": "demo-secret"},
+            timeout=5,
+        ),
+        lambda s: requests.post(
+            f"{s.url}/v3/oauth/token/generate", json={"key": "wrong"}, timeout=5
+        ),
+    ],
+    ids=["401", "404", "400", "fault-503", "fault-malformed", "token", "token-401"],
+)
+def test_latency_floor_on_every_answer(server: SandboxServer, call: Any) -> None:
+    latency = 0.2
+    server.set_latency(latency * 1000)
+    elapsed, response = timed(lambda: call(server))
+    assert response.status_code
+    assert latency <= elapsed < 1.3 * latency
+
+
+def test_latency_spares_the_control_api(server: SandboxServer) -> None:
+    server.set_latency(500)
+    elapsed, response = timed(lambda: requests.get(f"{server.url}/__sandbox/stats", timeout=5))
+    assert response.status_code == HTTPStatus.OK
+    assert elapsed < 0.4
+
+
+def test_timeout_fault_still_sleeps_its_own_timeout(server: SandboxServer) -> None:
+    server.set_latency(100)
+    elapsed, response = timed(lambda: get(server, FAULT_IDS["timeout"]))
+    assert response.status_code == HTTPStatus.OK
+    assert elapsed >= 0.5  # the fixture's timeout_seconds, not the 0.1 s floor
+
+
+def test_stop_wakes_a_request_held_by_the_latency() -> None:
+    sandbox = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, latency_ms=30_000))
+    sandbox.start()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(lambda: get(sandbox, BUBALUS, timeout=10))
+        time.sleep(0.2)
+        started = time.monotonic()
+        sandbox.stop()
+        assert pending.result().status_code == HTTPStatus.OK  # answered at once, not in 30 s
+    assert time.monotonic() - started < 5
+
+
 def test_stats(server: SandboxServer) -> None:
     get(server, BUBALUS, "source=INSTORE&embed=mlp,POINTS")
     get(server, BUBALUS)
@@ -718,4 +817,3 @@ def test_cli_starts_and_stops(command: list[str]) -> None:
     finally:
         if process.poll() is None:
             process.kill()
-

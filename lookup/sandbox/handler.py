@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 import sys
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -48,9 +49,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
     sys_version = ""
     server: SandboxHTTPServer
     request_id = ""
+    # When the request line arrived (time.monotonic()); the latency floor counts from here.
+    received_at = 0.0
+    # Set by the Capillary endpoints: hold the answer until the configured latency has passed.
+    latency_pending = False
 
     def version_string(self) -> str:
         return self.server_version
+
+    def parse_request(self) -> bool:
+        # Called as soon as the request line has been read: the request has arrived.
+        self.received_at = time.monotonic()
+        self.latency_pending = False
+        return super().parse_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.sandbox.config.verbose:
@@ -73,6 +84,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # -- plumbing -------------------------------------------------------------------------------
 
+    def _hold_for_latency(self) -> None:
+        """Before the first byte of a Capillary answer, sleep out what is left of the latency."""
+        if self.latency_pending:
+            self.latency_pending = False
+            self.server.sandbox.sleep_latency(self.received_at)
+
     def _send(
         self,
         status: int,
@@ -80,6 +97,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
     ) -> None:
+        self._hold_for_latency()
         self.send_response(status, _REASONS.get(status))
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -149,7 +167,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _token(self, body: bytes) -> None:
         sandbox = self.server.sandbox
         sandbox.record_token_call()
-        sandbox.sleep_latency()
+        self.latency_pending = True
         try:
             data = json.loads(body or b"{}")
         except ValueError:
@@ -174,7 +192,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             raw_id if customer_id is None else customer_id,
             embed_names(query_dict(query).get("embed", "")),
         )
-        sandbox.sleep_latency()
+        self.latency_pending = True
         if not sandbox.authorised(self.headers):
             self._answer(
                 401,
@@ -219,6 +237,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         sandbox = self.server.sandbox
         sandbox.record_status(status)
         self.close_connection = True
+        self._hold_for_latency()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Cap-Requestid", self.request_id)

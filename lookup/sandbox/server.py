@@ -134,18 +134,34 @@ class SandboxServer:
     # -- behaviour switches -----------------------------------------------------------------------
 
     def set_latency(self, fixed_ms: float, jitter_ms: float = 0) -> None:
-        """Make every /v2 and /v3 call sleep ``fixed_ms + uniform(0, jitter_ms)`` first."""
+        """Make every /v2 and /v3 call answer ``fixed_ms + uniform(0, jitter_ms)`` after it arrived.
+
+        The latency is a response time floor measured from the request's arrival, not a sleep
+        added to the sandbox's own work: see ``sleep_latency``.
+        """
         fixed, jitter = float(fixed_ms), float(jitter_ms)
         if fixed < 0 or jitter < 0:
             raise ValueError("latency must not be negative")
         self.latency = (fixed, jitter)
 
-    def sleep_latency(self) -> None:
-        """Sleep for the configured latency."""
+    def sleep_latency(self, started: float | None = None) -> None:
+        """Sleep out what remains of the configured latency, a response time floor.
+
+        The floor (``fixed + uniform(0, jitter)`` ms) is measured from the request's arrival,
+        ``started`` (a ``time.monotonic()`` reading), like a real upstream with that latency:
+        the handler does its work first and then sleeps only what is left of the floor, or
+        nothing if the work took longer. Without ``started`` the whole floor is slept. Returns
+        early when the server is stopping.
+        """
         fixed, jitter = self.latency
         delay = fixed + (random.uniform(0, jitter) if jitter else 0.0)
-        if delay > 0:
-            self.wait(delay / 1000)
+        if delay <= 0:
+            return
+        remaining = delay / 1000
+        if started is not None:
+            remaining += started - time.monotonic()
+        if remaining > 0:
+            self.wait(remaining)
 
     def set_fault(self, customer_id: int | str | None, fault: str | None, **options: Any) -> None:
         """Make ``customer_id`` (None: every customer) fail with ``fault``; None/"none" clears it."""
@@ -271,8 +287,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SandboxConfig()
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--jitter-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="latency of /v2 and /v3 calls, ms: a response time floor measured from the "
+        "request's arrival (the sandbox's own work counts towards it)",
+    )
+    parser.add_argument(
+        "--jitter-ms",
+        type=float,
+        default=0.0,
+        help="random extra latency, uniform between 0 and this, ms (added to the floor)",
+    )
     parser.add_argument("--till-username", default=defaults.till_username)
     parser.add_argument("--till-password", default=defaults.till_password)
     parser.add_argument("--oauth-key", default=defaults.oauth_key)
