@@ -18,34 +18,29 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lookup import audit, roles, throttle
+from lookup import audit, roles, throttle, viewer
 from lookup.middleware import set_customer, set_user
-from lookup.models import Org, OrgAccess
+from lookup.models import Org
 
 View = Callable[..., HttpResponse]
 # Tabs only some roles may open: slug -> predicate on the user.
 RESTRICTED_TABS: dict[str, Callable[[AbstractBaseUser], bool]] = {"raw": roles.may_see_raw}
 
 
-def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, OrgAccess | None]]:
-    """Return org pk -> (org, grant) for the user's active orgs, read once per request.
+def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, set[str] | None]]:
+    """Return org pk -> (org, sources granted or None for all) for the user's active orgs.
 
-    The answer is kept on the user object, which lives for one request (the session
-    loads it anew each time), so a page's several access checks cost one query.
+    The grants come with the viewer's other facts (one cache read, dropped when a grant or
+    an org changes; see lookup.viewer) and the org rows from this process's copies of
+    them, so a page's access checks cost no query once warm. Kept on the user object,
+    which lives for one request.
     """
     known = getattr(user, "_lookup_grants", None)
     if known is None:
-        if user.is_superuser:
-            known = {
-                org.pk: (org, None) for org in Org.objects.filter(is_active=True).order_by("name")
-            }
-        else:
-            grants = (
-                OrgAccess.objects.filter(user=user, org__is_active=True)
-                .select_related("org")
-                .order_by("org__name")
-            )
-            known = {grant.org.pk: (grant.org, grant) for grant in grants}
+        known = {
+            org.pk: (org, None if sources is None else set(sources))
+            for org, sources in viewer.grants(user)
+        }
         user._lookup_grants = known
     return known
 
@@ -62,7 +57,7 @@ def allowed_sources(user: AbstractBaseUser, org: Org) -> set[str] | None:
     found = _grants(user).get(org.pk)
     if found is None:
         return set()
-    return found[1].allowed_sources()
+    return found[1]
 
 
 def resolve_org(user: AbstractBaseUser, slug: str | None) -> Org | None:

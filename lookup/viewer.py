@@ -1,13 +1,17 @@
-"""What a page needs to know about its viewer (permissions, time zone), cached briefly.
+"""What a page needs to know about its viewer (permissions, grants, time zone), cached briefly.
 
-Every customer page asks for the viewer's permissions (what to mask, which tabs) and time
-zone. Read from the database they cost three queries a page; here they are one cache read,
-kept for VIEWER_CACHE_SECONDS and dropped at once when a grant of permissions, a group
-membership, the user or their preference changes.
+Every customer page asks for the viewer's permissions (what to mask, which tabs), org and
+source grants, and time zone. Read from the database they cost four queries a page; here
+they are one cache read, kept for VIEWER_CACHE_SECONDS and dropped at once when a grant of
+permissions, a group membership, an org grant, an org, the user or their preference
+changes. Org rows themselves never go to the cache (they hold encrypted credentials): each
+process keeps its own copy of each org, checked against the org's `updated_at` stamp that
+the cached facts carry.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -18,11 +22,38 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from lookup.models import UserPreference
+from lookup.models import Org, OrgAccess, UserPreference
 
 
 def _key(user_pk: int) -> str:
-    return f"viewer:v1:{user_pk}"
+    return f"viewer:v2:{user_pk}"
+
+
+# org pk -> (updated_at stamp, org): this process's copies of the orgs its viewers were granted.
+_orgs: dict[int, tuple[float, Org]] = {}
+_orgs_lock = threading.Lock()
+
+
+def _grant_rows(user: Any) -> list[tuple[Org, tuple[str, ...] | None]]:
+    """Return (org, sources granted or None for all) for the user's active orgs, by name."""
+    if user.is_superuser:
+        return [(org, None) for org in Org.objects.filter(is_active=True).order_by("name")]
+    grants = (
+        OrgAccess.objects.filter(user_id=user.pk, org__is_active=True)
+        .select_related("org")
+        .order_by("org__name")
+    )
+    rows = []
+    for grant in grants:
+        sources = grant.allowed_sources()
+        rows.append((grant.org, None if sources is None else tuple(sorted(sources))))
+    return rows
+
+
+def _remember(orgs: list[Org]) -> None:
+    with _orgs_lock:
+        for org in orgs:
+            _orgs[org.pk] = (org.updated_at.timestamp(), org)
 
 
 def facts(user: Any) -> dict[str, Any]:
@@ -32,13 +63,39 @@ def facts(user: Any) -> dict[str, Any]:
         known = cache.get(_key(user.pk))
         if known is None:
             pref = UserPreference.objects.filter(user_id=user.pk).only("time_zone").first()
+            rows = _grant_rows(user)
+            _remember([org for org, _sources in rows])
             known = {
                 "perms": frozenset(ModelBackend().get_all_permissions(user)),
                 "tz": pref.time_zone if pref else "",
+                "superuser": user.is_superuser,
+                "grants": [(org.pk, org.updated_at.timestamp(), sources) for org, sources in rows],
             }
             cache.set(_key(user.pk), known, settings.VIEWER_CACHE_SECONDS)
         user._viewer_facts = known
     return known
+
+
+def grants(user: Any) -> list[tuple[Org, tuple[str, ...] | None]]:
+    """Return (org, sources granted or None for all) for the user's active orgs, by name.
+
+    Share the org objects read-only: other requests of this process use them too.
+    """
+    known = facts(user)
+    if known.get("superuser") != user.is_superuser:
+        forget(user.pk)
+        user._viewer_facts = None
+        known = facts(user)
+    rows = []
+    for pk, stamp, sources in known["grants"]:
+        held = _orgs.get(pk)
+        if held is None or held[0] != stamp:
+            # Another process changed the org, or this one has not seen it yet.
+            fresh = _grant_rows(user)
+            _remember([org for org, _sources in fresh])
+            return fresh
+        rows.append((held[1], sources))
+    return rows
 
 
 def forget(*user_pks: int) -> None:
@@ -84,6 +141,20 @@ def _group_deleted(sender, instance, **kwargs) -> None:
 @receiver(post_save, sender=User)
 def _user_saved(sender, instance, **kwargs) -> None:
     forget(instance.pk)
+
+
+@receiver(post_save, sender=OrgAccess)
+@receiver(post_delete, sender=OrgAccess)
+def _grant_changed(sender, instance, **kwargs) -> None:
+    forget(instance.user_id)
+
+
+@receiver(post_save, sender=Org)
+@receiver(post_delete, sender=Org)
+def _org_changed(sender, instance, **kwargs) -> None:
+    # Whoever was granted the org, and every superuser (who sees every org), and anyone
+    # who may be granted it next: an org changes rarely, so everyone's facts go.
+    forget(*User.objects.values_list("pk", flat=True))
 
 
 @receiver(post_save, sender=UserPreference)

@@ -65,3 +65,75 @@ def test_time_zone_preference(django_user_model):
     assert viewer.facts(fresh(django_user_model, user))["tz"] == ""
     UserPreference.objects.create(user=user, time_zone="Europe/London")
     assert viewer.facts(fresh(django_user_model, user))["tz"] == "Europe/London"
+
+
+def _org(slug: str, **fields):
+    from lookup.models import Org
+
+    org = Org(name=slug.title(), slug=slug, base_url="http://127.0.0.1:9", **fields)
+    org.set_till_password("x")
+    org.save()
+    return org
+
+
+def test_grants_read_once_then_cached(django_user_model):
+    from lookup import access
+    from lookup.models import OrgAccess
+
+    user = django_user_model.objects.create_user("viewer-g1")
+    OrgAccess.objects.create(user=user, org=_org("alpha"), sources="instore")
+    OrgAccess.objects.create(user=user, org=_org("beta"))
+    assert [o.slug for o in access.orgs_for(fresh(django_user_model, user))] == ["alpha", "beta"]
+    again = fresh(django_user_model, user)
+    with CaptureQueriesContext(connection) as queries:
+        assert [o.slug for o in access.orgs_for(again)] == ["alpha", "beta"]
+        alpha = access.resolve_org(again, "alpha")
+        assert access.may_see(again, alpha, "INSTORE")
+        assert not access.may_see(again, alpha, "WECHAT")
+    assert len(queries) == 0
+
+
+def test_grant_and_org_changes_apply_at_once(django_user_model):
+    from lookup import access
+    from lookup.models import OrgAccess
+
+    user = django_user_model.objects.create_user("viewer-g2")
+    alpha = _org("alpha")
+    grant = OrgAccess.objects.create(user=user, org=alpha, sources="INSTORE")
+    assert access.resolve_org(fresh(django_user_model, user), "alpha") is not None
+    # Narrowed, then revoked.
+    grant.sources = "WECHAT"
+    grant.save()
+    viewer_now = fresh(django_user_model, user)
+    assert not access.may_see(viewer_now, access.resolve_org(viewer_now, "alpha"), "INSTORE")
+    grant.delete()
+    assert access.resolve_org(fresh(django_user_model, user), "alpha") is None
+    # An org that changes is read anew; one switched off disappears.
+    OrgAccess.objects.create(user=user, org=alpha)
+    assert access.resolve_org(fresh(django_user_model, user), "alpha").base_url.endswith(":9")
+    alpha.base_url = "http://127.0.0.1:10"
+    alpha.save()
+    assert access.resolve_org(fresh(django_user_model, user), "alpha").base_url.endswith(":10")
+    alpha.is_active = False
+    alpha.save()
+    assert access.resolve_org(fresh(django_user_model, user), "alpha") is None
+
+
+def test_org_changed_by_another_process_is_read_anew(django_user_model):
+    """The cached facts carry each org's stamp; a process holding an older copy re-reads it."""
+    from lookup import access
+    from lookup.models import Org, OrgAccess
+
+    user = django_user_model.objects.create_user("viewer-g3")
+    alpha = _org("alpha")
+    OrgAccess.objects.create(user=user, org=alpha)
+    assert access.resolve_org(fresh(django_user_model, user), "alpha") is not None
+    # Another process saves the org: the row, its stamp and the cached facts change...
+    Org.objects.filter(pk=alpha.pk).update(base_url="http://127.0.0.1:11")
+    changed = Org.objects.get(pk=alpha.pk)
+    changed.save()
+    viewer.facts(fresh(django_user_model, user))
+    # ...while this process still holds its older copy.
+    viewer._orgs[alpha.pk] = (alpha.updated_at.timestamp(), alpha)
+    assert access.resolve_org(fresh(django_user_model, user), "alpha").base_url.endswith(":11")
+    assert viewer._orgs[alpha.pk][1].base_url.endswith(":11")
