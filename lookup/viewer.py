@@ -4,13 +4,15 @@ Every customer page asks for the viewer's permissions (what to mask, which tabs)
 source grants, and time zone. Read from the database they cost four queries a page; here
 they are one cache read, kept for VIEWER_CACHE_SECONDS and dropped at once when a grant of
 permissions, a group membership, an org grant, an org, the user or their preference
-changes. Org rows themselves never go to the cache (they hold encrypted credentials): each
-process keeps its own copy of each org, checked against the org's `updated_at` stamp that
-the cached facts carry.
+changes. Org and user rows themselves never go to the cache (they hold encrypted
+credentials and password hashes): each process keeps its own copy of each, checked against
+the stamp the cached facts carry for it, so a signed-in page needs no query to know who
+is looking and what they may see.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
@@ -56,6 +58,20 @@ def _remember(orgs: list[Org]) -> None:
             _orgs[org.pk] = (org.updated_at.timestamp(), org)
 
 
+# user pk -> (stamp, field names, values): this process's copies of its viewers' user rows.
+_users: dict[int, tuple[str, tuple[str, ...], tuple[Any, ...]]] = {}
+
+
+def _user_row(user: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    names = tuple(f.attname for f in user._meta.concrete_fields)
+    return names, tuple(getattr(user, name) for name in names)
+
+
+def user_stamp(user: Any) -> str:
+    """Return a digest of every column of the user's row (password hash, is_active, ...)."""
+    return hashlib.blake2b(repr(_user_row(user)).encode(), digest_size=12).hexdigest()
+
+
 def facts(user: Any) -> dict[str, Any]:
     """Return {"perms": set of "app.codename", "tz": chosen zone or ""} for a signed-in user."""
     known = getattr(user, "_viewer_facts", None)
@@ -69,6 +85,7 @@ def facts(user: Any) -> dict[str, Any]:
                 "perms": frozenset(ModelBackend().get_all_permissions(user)),
                 "tz": pref.time_zone if pref else "",
                 "superuser": user.is_superuser,
+                "user": user_stamp(user),
                 "grants": [(org.pk, org.updated_at.timestamp(), sources) for org, sources in rows],
             }
             cache.set(_key(user.pk), known, settings.VIEWER_CACHE_SECONDS)
@@ -103,7 +120,31 @@ def forget(*user_pks: int) -> None:
 
 
 class ViewerBackend(ModelBackend):
-    """Django's model backend, reading a user's permissions through `facts`."""
+    """Django's model backend, reading a user's row and permissions through `facts`."""
+
+    def get_user(self, user_id: Any) -> Any:
+        """Return the session's user: this process's copy when the cached facts vouch for it.
+
+        The copy is a new instance each time (requests annotate it); any save of the user
+        drops the facts (see the receivers below), so the next request reads the row.
+        """
+        try:
+            pk = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        known = cache.get(_key(pk))
+        held = _users.get(pk)
+        if known is not None and held is not None and held[0] == known.get("user"):
+            user = User.from_db(None, held[1], held[2])
+            user._viewer_facts = known
+            return user if self.user_can_authenticate(user) else None
+        user = super().get_user(pk)
+        if user is not None:
+            stamp = user_stamp(user)
+            _users[pk] = (stamp, *_user_row(user))
+            if known is not None and known.get("user") != stamp:
+                forget(pk)  # built from an older row (changed without a save signal)
+        return user
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -139,6 +180,7 @@ def _group_deleted(sender, instance, **kwargs) -> None:
 
 
 @receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
 def _user_saved(sender, instance, **kwargs) -> None:
     forget(instance.pk)
 

@@ -137,3 +137,42 @@ def test_org_changed_by_another_process_is_read_anew(django_user_model):
     viewer._orgs[alpha.pk] = (alpha.updated_at.timestamp(), alpha)
     assert access.resolve_org(fresh(django_user_model, user), "alpha").base_url.endswith(":11")
     assert viewer._orgs[alpha.pk][1].base_url.endswith(":11")
+
+
+def test_session_user_read_once_then_from_this_process(django_user_model):
+    user = django_user_model.objects.create_user("viewer-u1", password="pw-1-long-enough")
+    backend = viewer.ViewerBackend()
+    first = backend.get_user(user.pk)
+    viewer.facts(first)  # a page reads the facts, which vouch for the row
+    with CaptureQueriesContext(connection) as queries:
+        again = backend.get_user(user.pk)
+        assert again.username == "viewer-u1" and again is not first
+        assert not again.has_perm(roles.VIEW_PII)
+    assert len(queries) == 0
+    assert backend.get_user("not-a-number") is None
+
+
+def test_session_user_changes_apply_at_once(client, django_user_model):
+    user = django_user_model.objects.create_user("viewer-u2", password="pw-2-long-enough")
+    client.force_login(user)
+    assert client.get("/preferences/").status_code == 200
+    assert client.get("/preferences/").status_code == 200  # served from the process's copy
+    user.is_active = False
+    user.save()
+    assert client.get("/preferences/").status_code == 302  # signed out
+    user.is_active = True
+    user.save()
+    client.force_login(user)
+    assert client.get("/preferences/").status_code == 200
+    user.set_password("pw-3-long-enough")  # another device changed the password
+    user.save()
+    assert client.get("/preferences/").status_code == 302
+
+
+def test_session_user_changed_without_a_signal_is_read_after_the_facts_go(django_user_model):
+    user = django_user_model.objects.create_user("viewer-u3")
+    backend = viewer.ViewerBackend()
+    viewer.facts(backend.get_user(user.pk))
+    django_user_model.objects.filter(pk=user.pk).update(is_active=False)  # no signal
+    viewer.forget(user.pk)  # as the facts expire (VIEWER_CACHE_SECONDS)
+    assert backend.get_user(user.pk) is None
