@@ -213,8 +213,22 @@ class _Walker:
 
 def mask_raw(raw: Any, make_ref: Any = lambda path: "") -> Any:
     """Return a masked copy of decoded Get customer details JSON."""
+    return mask_raw_and_text(raw, make_ref)[0]
+
+
+def mask_raw_and_text(raw: Any, make_ref: Any = lambda path: "") -> tuple[Any, str]:
+    """Return a masked copy of decoded JSON and that copy as JSON text.
+
+    The sweep for personal values left elsewhere in the answer walks it all again; it
+    runs only when one of them appears in the text as a JSON string, which is rare.
+    """
     walker = _Walker(make_ref)
-    return walker.sweep(walker.walk(raw, []), [])
+    walked = walker.walk(raw, [])
+    text = json.dumps(walked, ensure_ascii=False)
+    if not any(json.dumps(value, ensure_ascii=False) in text for value in walker.clear):
+        return walked, text
+    swept = walker.sweep(walked, [])
+    return swept, json.dumps(swept, ensure_ascii=False)
 
 
 # References ----------------------------------------------------------------------------
@@ -289,11 +303,9 @@ def _mask_data(data: Any, org_pk: int | None) -> Any:
     def ref(path: list) -> str:
         return make_ref(org_pk, customer_id, data.params, path) if org_pk and customer_id else ""
 
-    masked_raw = mask_raw(raw, ref)
+    masked_raw, masked_text = mask_raw_and_text(raw, ref)
     customer = records.Customer.from_raw(masked_raw)
-    return dataclasses.replace(
-        data, customer=customer, raw_text=json.dumps(masked_raw, ensure_ascii=False)
-    )
+    return dataclasses.replace(data, customer=customer, raw_text=masked_text)
 
 
 def prepare_parts(request: HttpRequest, parts: dict[str, Any]) -> dict[str, Any]:

@@ -216,3 +216,19 @@ def test_masked_copy_is_reused_per_upstream_answer(org, sandbox):
         org, CustomerQuery(customer_id=CUSTOMER, source="INSTORE"), refresh=True
     )
     assert privacy.mask_data(refetched, org.pk).customer is not first.customer
+
+
+def test_a_personal_value_repeated_elsewhere_is_swept(monkeypatch):
+    raw = {
+        "identifiers": [{"type": "mobile", "value": "919876512345"}],
+        "loyaltyInfo": {"note": "919876512345", "other": "9198765"},
+    }
+    masked, text = privacy.mask_raw_and_text(raw)
+    assert "919876512345" not in text
+    assert isinstance(masked["loyaltyInfo"]["note"], privacy.Masked)
+    assert masked["loyaltyInfo"]["other"] == "9198765"  # only whole equal values
+    # With nothing left over, the second walk is skipped and the answer is the same.
+    monkeypatch.setattr(privacy._Walker, "sweep", lambda *a: pytest.fail("swept for nothing"))
+    clean = {"identifiers": [{"type": "mobile", "value": "919876512345"}], "id": 7}
+    masked, text = privacy.mask_raw_and_text(clean)
+    assert "919876512345" not in text and json.loads(text)["id"] == 7

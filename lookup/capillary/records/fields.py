@@ -146,21 +146,39 @@ class Record:
     def from_raw(cls, data: Any) -> Self:
         """Build the record from decoded JSON of any shape, never raising."""
         data = data if isinstance(data, dict) else {}
-        values = {name: convert(_lookup(data, paths)) for name, convert, paths in _specs(cls)}
+        get = data.get
+        values = {}
+        for name, convert, keys, paths in _specs(cls):
+            value = None
+            if keys is not None:  # top-level keys only: the common case, read directly
+                for key in keys:
+                    value = get(key)
+                    if value is not None:
+                        break
+            else:
+                value = _lookup(data, paths)
+            values[name] = convert(value)
         return cls(raw=data, **values)
 
 
-_SPECS: dict[type, list[tuple[str, Callable[[Any], Any], tuple[tuple[str, ...], ...]]]] = {}
+_Spec = tuple[str, Callable[[Any], Any], tuple[str, ...] | None, tuple[tuple[str, ...], ...]]
+_SPECS: dict[type, list[_Spec]] = {}
 
 
-def _specs(cls: type) -> list[tuple[str, Callable[[Any], Any], tuple[tuple[str, ...], ...]]]:
-    """Return (field name, converter, key paths) of a record class, worked out once."""
+def _specs(cls: type) -> list[_Spec]:
+    """Return (field name, converter, top-level keys or None, key paths) of a record class.
+
+    Worked out once per class; `keys` is set when no path goes into a nested object.
+    """
     specs = _SPECS.get(cls)
     if specs is None:
-        specs = [
-            (f.name, f.metadata["convert"], tuple(tuple(k.split(".")) for k in f.metadata["keys"]))
-            for f in dataclasses.fields(cls)
-            if "convert" in f.metadata
-        ]
+        specs = []
+        for f in dataclasses.fields(cls):
+            if "convert" not in f.metadata:
+                continue
+            paths = tuple(tuple(k.split(".")) for k in f.metadata["keys"])
+            flat = all(len(path) == 1 for path in paths)
+            keys = tuple(path[0] for path in paths) if flat else None
+            specs.append((f.name, f.metadata["convert"], keys, paths))
         _SPECS[cls] = specs
     return specs
