@@ -145,9 +145,14 @@ def read_many(
     for query in queries:
         generation = found.get(gens[query])
         if generation is None:
-            # A random generation, so an evicted generation key can never revive old entries.
-            cache.add(gens[query], secrets.token_hex(8), timeout=None)
-            generation = found[gens[query]] = cache.get(gens[query]) or ""
+            # A random generation, so an evicted generation key can never revive old entries;
+            # when another request set one first, theirs is the one.
+            mine = secrets.token_hex(8)
+            if cache.add(gens[query], mine, timeout=None):
+                generation = mine
+            else:
+                generation = cache.get(gens[query]) or ""
+            found[gens[query]] = generation
         entry = Entry.from_dict(found[keys[query]]) if keys[query] in found else None
         if entry is not None and entry.generation != generation:
             entry = None
