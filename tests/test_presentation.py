@@ -384,3 +384,21 @@ def test_builders_surface_warnings():
     upgrade = presentation.upgrade(ctx)
     assert [w.code for w in upgrade["gap_warnings"]] == [8076]
     assert upgrade["state"]["gaps"] == "shown"
+
+
+def test_when_shows_the_viewers_zone_with_the_original_on_hover():
+    import datetime as dt
+    import zoneinfo
+
+    from lookup.templatetags.lookup_tags import when
+
+    ist = dt.datetime(2025, 1, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    utc = ist.astimezone(dt.UTC)  # the same instant, written in another zone
+    shown = when(ist, "Europe/London")
+    assert "1 Jan 2025, 04:30 GMT" in shown and 'title="2025-01-01T10:00:00+05:30"' in shown
+    again = when(utc, "Europe/London")  # equal to `ist`, but its own original on hover
+    assert "1 Jan 2025, 04:30 GMT" in again and 'title="2025-01-01T04:30:00+00:00"' in again
+    assert when(ist, zoneinfo.ZoneInfo("Asia/Kolkata")).count("10:00 IST") == 1
+    assert "never expires" in when(dt.date(2100, 1, 1), None)
+    assert ">3 Feb 2025<" in when(dt.date(2025, 2, 3), "UTC")
+    assert when(None) == "—" and when("") == "—" and when("not a date") == "not a date"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -29,26 +30,34 @@ def _zone(tz: object) -> zoneinfo.ZoneInfo | None:
 @register.filter
 def when(value: object, tz: object = None) -> str:
     """Render a date or datetime in the viewer's zone, the original value on hover."""
-    if value in (None, ""):
+    if value is None or value == "":
         return "—"
+    if not isinstance(value, date):
+        return str(value)
+    if isinstance(tz, zoneinfo.ZoneInfo) and tz.key:
+        tz = tz.key
+    if tz is None or isinstance(tz, str):
+        # Equal datetimes in other zones compare equal: the ISO text keeps them apart.
+        return _when(value.isoformat(), value, tz)
+    return _when.__wrapped__(value.isoformat(), value, tz)
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(original: str, value: date, tz: object) -> str:
+    """The work of `when`, kept per value and zone: a tab shows the same dates on every view."""
+    if value.year >= NEVER_YEAR:
+        return format_html(
+            '<time datetime="{}" title="{}">never expires</time>', original, original
+        )
     if isinstance(value, datetime):
-        original = value.isoformat()
-        if value.year >= NEVER_YEAR:
-            return format_html('<time datetime="{}" title="{}">never expires</time>', original, original)
         zone = _zone(tz)
         shown = value.astimezone(zone) if zone and value.tzinfo else value
         text = shown.strftime("%-d %b %Y, %H:%M")
         if zone and value.tzinfo:
             text += f" {shown.tzname()}"
-        return format_html('<time datetime="{}" title="{}">{}</time>', original, original, text)
-    if isinstance(value, date):
-        original = value.isoformat()
-        if value.year >= NEVER_YEAR:
-            return format_html('<time datetime="{}" title="{}">never expires</time>', original, original)
-        return format_html(
-            '<time datetime="{}" title="{}">{}</time>', original, original, value.strftime("%-d %b %Y")
-        )
-    return str(value)
+    else:
+        text = value.strftime("%-d %b %Y")
+    return format_html('<time datetime="{}" title="{}">{}</time>', original, original, text)
 
 
 @register.filter
