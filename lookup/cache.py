@@ -153,11 +153,14 @@ def read_many(
             else:
                 generation = cache.get(gens[query]) or ""
             found[gens[query]] = generation
-        entry = Entry.from_dict(found[keys[query]]) if keys[query] in found else None
-        if entry is not None and entry.generation != generation:
-            entry = None
-        out[query] = (entry, str(generation))
+        out[query] = (_current(found.get(keys[query]), generation), str(generation))
     return out
+
+
+def _current(stored: Any, generation: Any) -> Entry | None:
+    """Return the stored entry if it belongs to the customer's current generation."""
+    entry = Entry.from_dict(stored) if stored is not None else None
+    return entry if entry is not None and entry.generation == generation else None
 
 
 def write(
@@ -171,8 +174,13 @@ def write(
     fetched_at: float,
     generation: str,
     customer: records.Customer,
+    release_token: str | None = None,
 ) -> Entry | None:
-    """Store a successful answer; return the entry, or None when it may not be kept at all."""
+    """Store a successful answer; return the entry, or None when it may not be kept at all.
+
+    With `release_token`, also drop the entry's fetch lock if it is still ours (on Redis in
+    the same round trip as the write).
+    """
     kind = kind_of(query)
     fresh, stale = windows(kind)
     fresh_until, stale_until = fetched_at + fresh, fetched_at + stale
@@ -188,10 +196,24 @@ def write(
     entry = Entry(
         raw_text, request_id, path, list(params), fetched_at, fresh_until, stale_until, generation
     )
+    key = entry_key(org_id, query)
     timeout = stale_until - now()
     if timeout <= 0:
+        if release_token is not None:
+            release(key, release_token)
         return None
-    cache.set(entry_key(org_id, query), entry.to_dict(), timeout=max(1, int(timeout) + 1))
+    seconds = max(1, int(timeout) + 1)
+    redis = _redis()
+    if redis is None or release_token is None:
+        cache.set(key, entry.to_dict(), timeout=seconds)
+        if release_token is not None:
+            release(key, release_token)
+        return entry
+    backend, client, serializer = redis
+    pipe = client.pipeline(transaction=False)
+    pipe.set(backend.make_and_validate_key(key), serializer.dumps(entry.to_dict()), ex=seconds)
+    _release_in(pipe, backend, key, release_token)
+    pipe.execute()
     return entry
 
 
@@ -261,15 +283,62 @@ return 0
 """
 
 
+def _redis() -> tuple[RedisCache, Any, Any] | None:
+    """Return (backend, client, serializer) when the cache is Redis, for batched commands."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend, backend._cache.get_client(write=True), backend._cache._serializer
+
+
+def _release_in(client: Any, backend: RedisCache, key: str, token: str) -> None:
+    full_key = backend.make_and_validate_key(lock_key(key))
+    client.eval(_RELEASE_SCRIPT, 1, full_key, backend._cache._serializer.dumps(token))
+
+
 def release(key: str, token: str) -> None:
     """Drop the lock if it is still ours (a lock that expired may belong to someone else)."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(lock_key(key))
-        client = backend._cache.get_client(full_key, write=True)
-        client.eval(_RELEASE_SCRIPT, 1, full_key, backend._cache._serializer.dumps(token))
+    redis = _redis()
+    if redis is not None:
+        backend, client, _serializer = redis
+        _release_in(client, backend, key, token)
     elif cache.get(lock_key(key)) == token:
         cache.delete(lock_key(key))
+
+
+def acquire_and_read(
+    org_id: int, query: CustomerQuery, ttl: float
+) -> tuple[str | None, Entry | None, str]:
+    """Take the query's fetch lock and read its entry as it is at that moment.
+
+    Return (lock token or None when another holder has it, current entry or None, the
+    customer's generation). On Redis the two are one round trip, in that order, so an
+    answer stored before the lock was taken is seen.
+    """
+    key = entry_key(org_id, query)
+    redis = _redis()
+    if redis is None:
+        token = acquire(key, ttl)
+        entry, generation = read(org_id, query)
+        return token, entry, generation
+    backend, client, serializer = redis
+    token = secrets.token_hex(8)
+    gen_key = generation_key(org_id, query.customer_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(
+        backend.make_and_validate_key(lock_key(key)),
+        serializer.dumps(token),
+        nx=True,
+        ex=max(1, int(ttl + 0.999)),
+    )
+    pipe.mget([backend.make_and_validate_key(key), backend.make_and_validate_key(gen_key)])
+    took, (stored, generation) = pipe.execute()
+    generation = serializer.loads(generation) if generation is not None else None
+    if generation is None:  # evicted or never set: read_many sets one up
+        entry, generation = read(org_id, query)
+    else:
+        entry = _current(serializer.loads(stored) if stored is not None else None, generation)
+    return (token if took else None), entry, str(generation)
 
 
 def is_locked(key: str) -> bool:

@@ -276,7 +276,16 @@ def _lead(
     ttl = _deadline(org) + cache.LOCK_MARGIN_SECONDS
     give_up = time.monotonic() + 2 * ttl + cache.LOCK_MARGIN_SECONDS
     pause = 0.005
-    while (token := cache.acquire(key, ttl)) is None:
+    while True:
+        # The lock, and the entry as it is at that moment: the holder before us may have
+        # stored an answer just before we took it.
+        token, entry, _generation = cache.acquire_and_read(org.pk, query, ttl)
+        if _newer(entry, generation, copy):
+            if token is not None:
+                cache.release(key, token)
+            return _data(key, entry, from_cache=True)
+        if token is not None:
+            break
         if not wait:
             return None  # a background refresh never queues behind another fetch
         # Another process is fetching; its answer lands in the cache. When its lock goes
@@ -290,12 +299,12 @@ def _lead(
             time.sleep(pause)
             pause = min(pause * 1.5, 0.05)
     try:
-        # The holder before us may have stored an answer just before we took the lock.
-        entry = cache.read(org.pk, query)[0]
-        if _newer(entry, generation, copy):
-            return _data(key, entry, from_cache=True)
         result = _call(org, query, key, ttl, state)
-        fetched_at = cache.now()
+    except BaseException:
+        cache.release(key, token)
+        raise
+    fetched_at = cache.now()
+    try:
         entry = cache.write(
             org.pk,
             query,
@@ -306,20 +315,22 @@ def _lead(
             fetched_at=fetched_at,
             generation=generation,
             customer=result.customer,
+            release_token=token,  # the write and the lock's release go together
         )
-        if entry is not None:
-            cache.remember_parsed(key, entry, result.customer)
-        return CustomerData(
-            customer=result.customer,
-            raw_text=result.raw_text,
-            request_id=result.request_id,
-            path=result.path,
-            params=list(result.params),
-            fetched_at=fetched_at,
-            warnings=list(result.customer.warnings),
-        )
-    finally:
+    except BaseException:
         cache.release(key, token)
+        raise
+    if entry is not None:
+        cache.remember_parsed(key, entry, result.customer)
+    return CustomerData(
+        customer=result.customer,
+        raw_text=result.raw_text,
+        request_id=result.request_id,
+        path=result.path,
+        params=list(result.params),
+        fetched_at=fetched_at,
+        warnings=list(result.customer.warnings),
+    )
 
 
 def _call(

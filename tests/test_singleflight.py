@@ -202,3 +202,36 @@ def test_release_drops_only_our_own_lock():
     entries.release(key, stale)
     assert entries.is_locked(key)
     django_cache.delete(entries.lock_key(key))
+
+
+def test_lock_and_entry_read_together(org, sandbox):
+    """acquire_and_read takes the lock and sees an answer stored just before it (both backends)."""
+    query = CustomerQuery(customer_id=SEED)
+    key = cache.entry_key(org.pk, query)
+    token, entry, generation = cache.acquire_and_read(org.pk, query, 10)
+    assert token and entry is None and generation
+    assert cache.acquire_and_read(org.pk, query, 10)[0] is None  # held: no second token
+    result = services.client_for(org).get_customer(query)
+    stored = cache.write(
+        org.pk, query, raw_text=result.raw_text, request_id=result.request_id,
+        path=result.path, params=result.params, fetched_at=cache.now(),
+        generation=generation, customer=result.customer, release_token=token,
+    )  # fmt: skip
+    assert stored is not None and not cache.is_locked(key)  # written and released together
+    again, entry, same = cache.acquire_and_read(org.pk, query, 10)
+    assert again and same == generation and entry.fetched_at == stored.fetched_at
+    # A write whose lock expired and was retaken leaves the new holder's lock alone.
+    django_cache.set(cache.lock_key(key), "someone-else", timeout=5)
+    cache.write(
+        org.pk, query, raw_text=result.raw_text, request_id=result.request_id,
+        path=result.path, params=result.params, fetched_at=cache.now(),
+        generation=generation, customer=result.customer, release_token=again,
+    )  # fmt: skip
+    assert django_cache.get(cache.lock_key(key)) == "someone-else"
+
+
+def test_a_fetch_leaves_no_lock(org, sandbox):
+    query = CustomerQuery(customer_id=SEED, embed=frozenset({"points"}))
+    services.fetch_customer(org, query)
+    assert not cache.is_locked(cache.entry_key(org.pk, query))
+    assert cache.read(org.pk, query)[0] is not None
