@@ -20,10 +20,12 @@ import pytest
 import requests
 
 from lookup.sandbox import handler
+from lookup.sandbox import server as server_module
 from lookup.sandbox.data import GENERATED_RANGE, SEED_IDS, SHAPES, build_customer
 from lookup.sandbox.faults import FAULT_IDS
+from lookup.sandbox.jsonout import dumps
 from lookup.sandbox.params import parse
-from lookup.sandbox.render import render
+from lookup.sandbox.render import render, timeless
 from lookup.sandbox.seeds import BUBALUS_TEXT, TOM_SAWYER_TEXT
 from lookup.sandbox.server import SandboxConfig, SandboxServer
 
@@ -37,6 +39,7 @@ EVERYTHING = (
     f"source=ALL&embed={ALL_EMBEDS}&gapToUpgrade=0&gapToRenew=0&includedFraudDetails=true"
     f"&includedUserGroup2LoyaltyDetails=true&ug2PaginationDetails=true&{FLAGS}"
 )
+TIMELESS = EVERYTHING.replace("customerImage,", "").replace("associatedImages,", "")
 BASE_KEYS = [
     "id",
     "profiles",
@@ -692,7 +695,7 @@ def test_stats(server: SandboxServer) -> None:
 
 
 def test_generated_customers_are_deterministic(server: SandboxServer) -> None:
-    query = EVERYTHING.replace("customerImage,", "").replace("associatedImages,", "")
+    query = TIMELESS
     for customer in (GENERATED_RANGE.start, GENERATED_RANGE.start + 4567, GENERATED_RANGE.stop - 1):
         assert get(server, customer, query).content == get(server, customer, query).content
     assert (
@@ -781,6 +784,81 @@ def test_shape_contents(server: SandboxServer) -> None:
     assert isinstance(body("string_numbers")["loyaltyInfo"]["lifetimePurchases"], str)
     assert "membershipRetentionCriteria" not in body("no_downgrade")
     assert "membershipRetentionCriteria" in body("many_programs")
+
+
+# -- reuse of built customers and encoded answers ----------------------------------------------
+
+
+def fresh_body(customer_id: int, query: str) -> bytes:
+    """Return the body built from scratch, bypassing every cache."""
+    now = datetime.now(UTC)
+    built = build_customer(customer_id, now.date())
+    assert built is not None
+    return dumps(render(built, parse(query), "http://unused", now.date(), now))
+
+
+@pytest.mark.parametrize("shape", ["many_programs", "top_level_gaps", "hostile", "seed_bubalus"])
+def test_reused_answers_match_fresh_ones(server: SandboxServer, shape: str) -> None:
+    queries = [
+        "source=INSTORE",
+        "source=INSTORE&embed=points",
+        "source=ALL&embed=mlp&gapToUpgrade=5&gapToRenew=9",
+        TIMELESS,
+        "source=ALL&embed=userGroup&ug2SortBy=name&ug2Limit=2&includedUserGroup2LoyaltyDetails=1",
+    ]
+    for query in queries * 2:  # the second round is served from the caches
+        response = get(server, SHAPES[shape], query)
+        assert response.status_code == HTTPStatus.OK
+        assert response.content == fresh_body(SHAPES[shape], query)
+
+
+def test_blocks_built_by_racing_requests_match_fresh_ones(server: SandboxServer) -> None:
+    customers = range(GENERATED_RANGE.start + 9000, GENERATED_RANGE.start + 9030)
+    queries = [TIMELESS, f"source=ALL&embed=userGroup,segments&{FLAGS}", "source=ALL&embed=mlp"]
+    calls = [(customer, query) for customer in customers for query in queries]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        bodies = list(pool.map(lambda call: get(server, *call).content, calls))
+    assert bodies == [fresh_body(customer, query) for customer, query in calls]
+
+
+def test_faults_apply_to_answers_given_before(server: SandboxServer) -> None:
+    customer, query = SHAPES["typical"], "source=INSTORE&embed=points,mlp"
+    before = get(server, customer, query).content
+    server.set_fault(customer, "http_500")
+    assert get(server, customer, query).status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    server.set_fault(customer, "points_warning")
+    warned = get(server, customer, query).json()
+    assert "pointsSummary" not in warned
+    assert warned["warnings"][-1]["code"] == 8062
+    server.set_fault(customer, None)
+    assert get(server, customer, query).content == before
+
+
+def test_answers_with_a_clock_are_not_reused() -> None:
+    assert timeless("source=INSTORE&embed=points,mlp")
+    assert timeless("source=NOWHERE")
+    assert not timeless("source=INSTORE&embed=customerImage")
+    assert not timeless("source=INSTORE&embed=points,ASSOCIATEDIMAGES")
+
+
+def test_kept_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "MAX_ANSWER_BYTES", 1600)
+    sandbox = SandboxServer()
+    for key in range(17):
+        sandbox.keep_answer(key, (200, bytes(100)))
+    assert sandbox.cached_answer(0) is None  # the least recently used went first
+    assert sandbox.cached_answer(16) == (200, bytes(100))
+    sandbox.keep_answer("too big", (200, bytes(101)))
+    assert sandbox.cached_answer("too big") is None
+    sandbox.reset()
+    assert sandbox.cached_answer(16) is None
+
+
+def test_remembered_auth_verdicts(server: SandboxServer) -> None:
+    for _ in range(3):
+        assert get(server, BUBALUS).status_code == HTTPStatus.OK
+        assert get(server, BUBALUS, headers=basic(password="wrong")).status_code == 401
+        assert get(server, BUBALUS, headers={"Authorization": ""}).status_code == 401
 
 
 def test_whole_population_smoke() -> None:

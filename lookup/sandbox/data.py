@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from .faults import FAULT_BY_ID
 from .generate import archetype_of, build_generated
@@ -16,10 +17,13 @@ __all__ = [
     "SHAPES",
     "archetype_of",
     "build_customer",
+    "cached_customer",
     "customer_exists",
 ]
 
 GENERATED_RANGE = range(GENERATED_START, GENERATED_STOP)
+# Built customers kept for reuse (about 15-40 kB each, depending on the blocks built).
+CUSTOMER_CACHE_SIZE = 1024
 
 # One representative generated customer per shape, for tests that need "a customer with X".
 SHAPES: dict[str, int] = {
@@ -56,3 +60,17 @@ def build_customer(customer_id: int, today: date | None = None) -> Customer | No
     if customer_id in FAULT_BY_ID:
         return build_generated(customer_id, today, kind="fault")
     return None
+
+
+@lru_cache(maxsize=CUSTOMER_CACHE_SIZE)
+def _cached_customer(customer_id: int, today: date) -> Customer | None:
+    return build_customer(customer_id, today)
+
+
+def cached_customer(customer_id: int, today: date) -> Customer | None:
+    """Return ``build_customer(customer_id, today)``, reusing the recently built ones.
+
+    Generation is deterministic for a given day, so the (bounded, least recently used)
+    cache changes no answer. The customer is shared between requests: never mutate it.
+    """
+    return _cached_customer(customer_id, today)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Callable
 from datetime import UTC, date, timedelta
 from typing import Any
 
 from . import blocks
 from .blocks import Ctx
 from .jsonout import raw_number
-from .model import IST, Customer, day_start, points_summary_of
+from .model import IST, Blocks, Customer, Program, day_start, points_summary_of
 from .pools import (
     ARABIC_CITIES,
     ARABIC_FIRST,
@@ -433,6 +435,46 @@ def build_generated(customer_id: int, today: date, kind: str | None = None) -> C
             "nextSlabDescription": "", "nextSlabSerialNumber": -1, "redeemed": zero, "returned": zero,
             "slabExpiryDate": "", "slabSNo": -1,
         }  # fmt: skip
+    barcodes = [] if kind == "empty" else [("mobile", mobile)]
+    barcodes += [
+        ("cardNumber", c["cardNumber"]) for c in cards if c["statusInfo"]["status"] == "ACTIVE"
+    ][:2]
+    return Customer(
+        id=customer_id,
+        base=base,
+        programs=progs,
+        points_summary=summary,
+        barcodes=barcodes,
+        gaps_top_level=plan["top_level"],
+        renew_as_list=plan["top_level"] and (customer_id // 20) % 3 == 0,
+        upgrade_key="upgrade_based_on" if (customer_id // 20) % 2 else "upgradeBasedOn",
+        org_id=ORG_ID,
+        build_blocks=_blocks_later(ctx, progs, plan),
+    )
+
+
+def _blocks_later(ctx: Ctx, progs: list[Program], plan: dict[str, Any]) -> Callable[[], Blocks]:
+    """Return a builder of the on-demand blocks that builds them once, on its first call.
+
+    The blocks are the last thing a customer draws from its random generator and nothing
+    else draws from it afterwards, so building them later gives exactly what building them
+    now would. The lock keeps two threads from drawing from the generator at once.
+    """
+    lock = threading.Lock()
+    built: list[Blocks] = []
+
+    def build() -> Blocks:
+        with lock:
+            if not built:
+                built.append(_blocks(ctx, progs, plan))
+            return built[0]
+
+    return build
+
+
+def _blocks(ctx: Ctx, progs: list[Program], plan: dict[str, Any]) -> Blocks:
+    """Build the on-demand blocks (the draws' order is part of every customer's identity)."""
+    rng, kind = ctx.rng, ctx.kind
     extras: dict[str, Any] = {
         "optinStatus": rng.choice(("OPTED_IN", "OPTED_OUT", "NONE")),
         "ndncStatus": rng.choice(("NONE", "NONE", "NDNC", "DND")),
@@ -451,15 +493,7 @@ def build_generated(customer_id: int, today: date, kind: str | None = None) -> C
         modified = ctx.past(300, 1)
         image = {"fileHandle": handle, "fileSize": str(rng.randint(20_000, 400_000)),
                  "lastModified": modified.strftime("%Y-%m-%d %H:%M:%S"), "version": rng.randint(1, 3)}  # fmt: skip
-    barcodes = [] if kind == "empty" else [("mobile", mobile)]
-    barcodes += [
-        ("cardNumber", c["cardNumber"]) for c in cards if c["statusInfo"]["status"] == "ACTIVE"
-    ][:2]
-    return Customer(
-        id=customer_id,
-        base=base,
-        programs=progs,
-        points_summary=summary,
+    return Blocks(
         extras=extras,
         segments=blocks.segments(ctx) if kind != "empty" else {},
         subscriptions=blocks.subscriptions(ctx, plan["wechat"] > 0),
@@ -468,11 +502,6 @@ def build_generated(customer_id: int, today: date, kind: str | None = None) -> C
         expired_points=blocks.expired_points(ctx, progs),
         returned_points=blocks.returned_points(ctx, progs),
         image=image,
-        barcodes=barcodes,
         user_groups=blocks.user_groups(ctx, progs, plan["groups"]),
         fraud=blocks.fraud(ctx, plan["fraud"]),
-        gaps_top_level=plan["top_level"],
-        renew_as_list=plan["top_level"] and (customer_id // 20) % 3 == 0,
-        upgrade_key="upgrade_based_on" if (customer_id // 20) % 2 else "upgradeBasedOn",
-        org_id=ORG_ID,
     )

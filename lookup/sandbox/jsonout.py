@@ -11,6 +11,9 @@ from typing import Any
 # string can collide with the marker.
 _RAW_PREFIX = "\x00#"
 _RAW_RE = re.compile(r'"\\u0000#(-?[0-9][0-9.eE+-]*)"')
+# What json.dumps(obj, ensure_ascii=False) builds on every call; the encoder keeps no state
+# between calls, so one serves every thread.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def raw_number(text: str) -> str:
@@ -41,7 +44,7 @@ def loads_exact(text: str) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """Encode ``obj`` as UTF-8 JSON, writing raw-number markers as bare numbers."""
-    text = json.dumps(obj, ensure_ascii=False)
+    text = _ENCODER.encode(obj)
     if "\\u0000#" in text:
         text = _RAW_RE.sub(r"\1", text)
     return text.encode("utf-8")

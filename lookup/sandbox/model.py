@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -42,7 +44,10 @@ KEY_ORDER = (
 
 def iso(moment: datetime, tz: timezone = UTC) -> str:
     """Return ``moment`` as ISO 8601 seconds in ``tz``, writing UTC as ``Z``."""
-    text = moment.astimezone(tz).replace(microsecond=0).isoformat()
+    local = moment.astimezone(tz)
+    if local.microsecond:
+        local = local.replace(microsecond=0)
+    text = local.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -124,13 +129,9 @@ class Program:
 
 
 @dataclass
-class Customer:
-    """Everything the sandbox knows about one customer."""
+class Blocks:
+    """The parts of a customer that only some queries show: the flag blocks and most embeds."""
 
-    id: int
-    base: dict[str, Any]
-    programs: list[Program] = field(default_factory=list)
-    points_summary: dict[str, Any] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
@@ -139,13 +140,34 @@ class Customer:
     expired_points: list[dict[str, Any]] = field(default_factory=list)
     returned_points: list[dict[str, Any]] = field(default_factory=list)
     image: dict[str, Any] | None = None
-    barcodes: list[tuple[str, str]] = field(default_factory=list)
     user_groups: list[dict[str, Any]] = field(default_factory=list)
     fraud: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Customer:
+    """Everything the sandbox knows about one customer.
+
+    The body, programs and points are built up front; the other blocks (``blocks``) only
+    when a request first asks for one, since most calls show none of them. ``build_blocks``
+    must give the same blocks on every call and be safe to call from several threads.
+    """
+
+    id: int
+    base: dict[str, Any]
+    programs: list[Program] = field(default_factory=list)
+    points_summary: dict[str, Any] | None = None
+    barcodes: list[tuple[str, str]] = field(default_factory=list)
     gaps_top_level: bool = False
     renew_as_list: bool = False
     upgrade_key: str = "upgradeBasedOn"
     org_id: int = 100737
+    build_blocks: Callable[[], Blocks] = field(default=Blocks, repr=False, compare=False)
+
+    @cached_property
+    def blocks(self) -> Blocks:
+        """Return the on-demand blocks, building them on first use."""
+        return self.build_blocks()
 
 
 def program_details(

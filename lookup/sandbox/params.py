@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 SOURCES = ("INSTORE", "MARTJACK", "WECHAT", "LINE", "ALL")
@@ -30,6 +31,7 @@ FLAG_BLOCKS = (
     "tierUpgradeCriteria",
     "membershipRetentionCriteria",
 )
+QUERY_CACHE_SIZE = 256  # distinct query strings whose parse is remembered
 DEFAULT_UG2_LIMIT = 10
 MAX_UG2_LIMIT = 100
 _TRUE = ("true", "1", "yes", "on")
@@ -90,6 +92,12 @@ def embed_names(raw: str) -> list[str]:
     """Return the embed values of ``raw``, canonicalised where known, sorted, unknown ones kept as sent."""
     names = {_EMBED_BY_LOWER.get(part.strip().lower(), part.strip()) for part in raw.split(",")}
     return sorted(name for name in names if name)
+
+
+@lru_cache(maxsize=QUERY_CACHE_SIZE)
+def query_embeds(query: str) -> tuple[str, ...]:
+    """Return ``embed_names`` of the query's embed parameter (remembered per query string)."""
+    return tuple(embed_names(query_dict(query).get("embed", "")))
 
 
 def _bool(q: dict[str, str], name: str) -> bool:
@@ -171,3 +179,15 @@ def parse(query: str) -> Params:
     params.gap_to_renew = _int(q, "gapToRenew")
     params.flags = frozenset(name for name in FLAG_BLOCKS if _bool(q, name))
     return params
+
+
+@lru_cache(maxsize=QUERY_CACHE_SIZE)
+def parse_cached(query: str) -> Params | ApiError:
+    """Return ``parse(query)``, or the error it raises, remembered per query string.
+
+    Callers share the result: read it, never change it.
+    """
+    try:
+        return parse(query)
+    except ApiError as error:
+        return error.with_traceback(None)  # keep the answer, not the frames that raised it

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .data import build_customer, today_utc
+from .data import cached_customer, today_utc
 from .model import KEY_ORDER, Customer
-from .params import MULTI_ACCOUNT_SOURCES, ApiError, Params, parse
+from .params import MULTI_ACCOUNT_SOURCES, ApiError, Params, parse_cached
 
 ACCOUNT_WARNING = {"status": False, "code": 8054, "message": "Account id not passed"}
+# Embeds whose URLs carry the moment of the request.
+CLOCK_EMBEDS = frozenset({"customerImage", "associatedImages"})
 
 
 def _profiles(customer: Customer, params: Params) -> list[dict[str, Any]]:
@@ -33,7 +35,7 @@ def _joined(group: dict[str, Any]) -> datetime:
 
 
 def _groups(customer: Customer, params: Params) -> tuple[list[dict[str, Any]], int]:
-    groups = customer.user_groups
+    groups = customer.blocks.user_groups
     if params.group_id is not None:
         groups = [g for g in groups if g["id"] == params.group_id]
     if params.joined_start is not None:
@@ -59,7 +61,7 @@ def _image_url(base_url: str, name: str, now: datetime) -> str:
 
 
 def _customer_image(customer: Customer, base_url: str, now: datetime) -> list[dict[str, Any]]:
-    image = customer.image
+    image = customer.blocks.image
     if image is None:
         return []
     url = _image_url(base_url, str(customer.id), now)
@@ -122,26 +124,26 @@ def render(
         body["warnings"] = [*body.get("warnings", []), ACCOUNT_WARNING]
     embeds = params.embeds
     if "segments" in embeds:
-        body["segments"] = dict(customer.segments)
+        body["segments"] = dict(customer.blocks.segments)
     if params.fraud:
-        body["fraudDetails"] = customer.fraud
+        body["fraudDetails"] = customer.blocks.fraud
     for flag in params.flags:
-        if flag in customer.extras:
-            body[flag] = customer.extras[flag]
+        if flag in customer.blocks.extras:
+            body[flag] = customer.blocks.extras[flag]
     if "points" in embeds:
         body["pointsSummary"] = customer.points_summary
     if "mlp" in embeds:
         _mlp(customer, params, body, today)
     if "subscriptions" in embeds:
-        body["subscriptionInfo"] = {"subscriptions": customer.subscriptions}
+        body["subscriptionInfo"] = {"subscriptions": customer.blocks.subscriptions}
     if "promotionalPoints" in embeds:
-        body["promotionalPoints"] = customer.promotional_points
+        body["promotionalPoints"] = customer.blocks.promotional_points
     if "expirySchedules" in embeds:
-        body["expirySchedules"] = customer.expiry_schedules
+        body["expirySchedules"] = customer.blocks.expiry_schedules
     if "expiredPoints" in embeds:
-        body["expiredPoints"] = customer.expired_points
+        body["expiredPoints"] = customer.blocks.expired_points
     if "returnedPoints" in embeds:
-        body["returnedPoints"] = customer.returned_points
+        body["returnedPoints"] = customer.blocks.returned_points
     if "customerImage" in embeds:
         body["customerImage"] = _customer_image(customer, base_url, now)
     if "associatedImages" in embeds:
@@ -168,16 +170,26 @@ def render(
 def customer_response(
     raw_id: str, query: str, base_url: str, today: date | None = None, now: datetime | None = None
 ) -> tuple[int, Any]:
-    """Answer ``GET /v2/customers/{raw_id}?{query}``: return (HTTP status, JSON body)."""
+    """Answer ``GET /v2/customers/{raw_id}?{query}``: return (HTTP status, JSON body).
+
+    The body shares its parts with a cached customer: encode it, do not change what is inside.
+    """
     try:
         if not raw_id.isdigit() or not raw_id.isascii():
             raise ApiError(400, 400, "Invalid customer id")
-        params = parse(query)
-        customer = build_customer(int(raw_id), today)
+        params = parse_cached(query)
+        if isinstance(params, ApiError):  # returned, not raised: a raise would grow its traceback
+            return params.status, params.body()
+        today = today or today_utc()
+        customer = cached_customer(int(raw_id), today)
         if customer is None:
             raise ApiError(404, 8015, "Customer not found for the given identifiers")
-        return 200, render(
-            customer, params, base_url, today or today_utc(), now or datetime.now(UTC)
-        )
+        return 200, render(customer, params, base_url, today, now or datetime.now(UTC))
     except ApiError as error:
         return error.status, error.body()
+
+
+def timeless(query: str) -> bool:
+    """Return True if the answer to ``query`` depends on the day only, not on the time of day."""
+    params = parse_cached(query)
+    return isinstance(params, ApiError) or not params.embeds & CLOCK_EMBEDS

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date
+from functools import partial
+from typing import Any
 
 from . import blocks
 from .blocks import Ctx
 from .jsonout import loads_exact
 from .model import (
+    Blocks,
     Customer,
     Program,
     RenewSpec,
@@ -561,7 +564,6 @@ def build_seed(customer_id: int, today: date) -> Customer:
     base = loads_exact(BUBALUS_TEXT if customer_id == 566881933 else TOM_SAWYER_TEXT)
     extras = {key: base.pop(key) for key in _FLAG_KEYS if key in base}
     progs = _seed_programs(customer_id, today)
-    ctx = Ctx(customer_id, random.Random(customer_id), today, UTC, "typical")
     if not extras:
         extras = {
             "optinStatus": "OPTED_IN",
@@ -599,6 +601,18 @@ def build_seed(customer_id: int, today: date) -> Customer:
         base=base,
         programs=progs,
         points_summary=points_summary_of(progs[0].details),
+        barcodes=barcodes,
+        upgrade_key="upgradeBasedOn",
+        build_blocks=partial(_seed_blocks, customer_id, today, progs, extras),
+    )
+
+
+def _seed_blocks(
+    customer_id: int, today: date, progs: list[Program], extras: dict[str, Any]
+) -> Blocks:
+    """Return a documented customer's on-demand blocks: the doc's flag blocks plus generated ones."""
+    ctx = Ctx(customer_id, random.Random(customer_id), today, UTC, "typical")
+    return Blocks(
         extras=extras,
         segments={
             "Activity segment": "Active",
@@ -615,8 +629,6 @@ def build_seed(customer_id: int, today: date) -> Customer:
             "lastModified": "2025-04-30 12:25:56",
             "version": 1,
         },  # fmt: skip
-        barcodes=barcodes,
         user_groups=blocks.user_groups(ctx, progs, 2),
         fraud=blocks.fraud(ctx, False),
-        upgrade_key="upgradeBasedOn",
     )

@@ -11,7 +11,8 @@ import secrets
 import signal
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -23,6 +24,8 @@ __all__ = ["SandboxConfig", "SandboxServer", "main"]
 
 MAX_TOKENS = 100_000
 MAX_EMBED_LOG = 100_000
+MAX_BASIC_MEMO = 256  # Authorization header values whose verdict is remembered
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # encoded customer answers kept for identical requests
 
 
 @dataclass
@@ -60,6 +63,9 @@ class SandboxServer:
             float(self.config.jitter_ms),
         )
         self._password_md5 = hashlib.md5(self.config.till_password.encode("utf-8")).hexdigest()
+        self._basic_verdicts: dict[str, bool] = {}
+        self._answers: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
+        self._answer_bytes = 0
         self._clear_stats()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -222,7 +228,17 @@ class SandboxServer:
                 expiry = self._tokens.get(token)
             if expiry is not None and expiry > time.monotonic():
                 return True
-        auth = (headers.get("Authorization") or "").strip()
+        auth = headers.get("Authorization") or ""
+        verdict = self._basic_verdicts.get(auth)
+        if verdict is None:
+            verdict = self._basic_ok(auth.strip())
+            if len(self._basic_verdicts) >= MAX_BASIC_MEMO:
+                self._basic_verdicts.clear()  # a flood of made-up headers: start over
+            self._basic_verdicts[auth] = verdict
+        return verdict
+
+    def _basic_ok(self, auth: str) -> bool:
+        """Return True if ``auth`` is ``Basic base64(till_username:md5(till_password))``."""
         if auth[:6].lower() != "basic ":
             return False
         try:
@@ -233,6 +249,31 @@ class SandboxServer:
         return hmac.compare_digest(username, self.config.till_username) and hmac.compare_digest(
             digest.lower(), self._password_md5
         )
+
+    # -- answers ----------------------------------------------------------------------------------
+
+    def cached_answer(self, key: Hashable) -> tuple[int, bytes] | None:
+        """Return the (status, body) kept under ``key`` by ``keep_answer``, or None."""
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def keep_answer(self, key: Hashable, answer: tuple[int, bytes]) -> None:
+        """Keep an encoded answer for identical requests (least recently used go first)."""
+        size = len(answer[1])
+        if size > MAX_ANSWER_BYTES // 16:
+            return
+        with self._lock:
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self._answer_bytes -= len(old[1])
+            self._answers[key] = answer
+            self._answer_bytes += size
+            while self._answer_bytes > MAX_ANSWER_BYTES:
+                _, (_, dropped) = self._answers.popitem(last=False)
+                self._answer_bytes -= len(dropped)
 
     # -- stats ------------------------------------------------------------------------------------
 
@@ -272,10 +313,12 @@ class SandboxServer:
             }
 
     def reset(self) -> None:
-        """Clear the counters and the runtime faults (latency and tokens are kept)."""
+        """Clear the counters, the runtime faults and the kept answers (latency and tokens stay)."""
         with self._lock:
             self._clear_stats()
             self._faults.clear()
+            self._answers.clear()
+            self._answer_bytes = 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
