@@ -1,4 +1,7 @@
-"""Prepare the benchmark's database: migrate, a bench org at the sandbox, a signed-in user.
+"""Prepare the benchmark's database: migrate, a bench org at the sandbox, a signed-in agent.
+
+The user is a call-centre agent, the role that opens customers all day: personal data
+masked, with Reveal buttons (signed references) on the page.
 
 Run with the bench's environment (`python -m bench.prepare SANDBOX_URL`); prints the session key.
 """
@@ -19,9 +22,11 @@ def main() -> int:
         SESSION_KEY,
         get_user_model,
     )
+    from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
+    from lookup import roles
     from lookup.models import Org, OrgAccess
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -36,6 +41,7 @@ def main() -> int:
     org.set_till_password("demo-password")
     org.save()
     user = get_user_model().objects.create_user("bench", password="bench-pass-2026")
+    user.groups.add(Group.objects.get(name=roles.CALL_CENTRE_AGENT))
     OrgAccess.objects.create(user=user, org=org)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

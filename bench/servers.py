@@ -169,6 +169,12 @@ class Bench:
         )
         return json.loads(done.stdout)
 
+    def fetch_text(self, url: str) -> str:
+        """Return one page's HTML, fetched as the signed-in bench user."""
+        request = urllib.request.Request(url, headers={"Cookie": self.cookie})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
     def sandbox_control(self, path: str) -> dict:
         method = "POST" if path == "reset" else "GET"
         request = urllib.request.Request(
