@@ -704,3 +704,46 @@ def test_html_with_200(scripted_url: str) -> None:
     with pytest.raises(InvalidResponse) as caught:
         basic_client(scripted_url).get_customer(CustomerQuery(4))
     assert caught.value.upstream_status == HTTPStatus.OK
+
+
+class _RecordingProxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy that only answers: it records the absolute URL it was asked for."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).seen.append(self.path)
+        body = b'{"id": 42, "profiles": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_environment_proxy_read_once_and_honoured(
+    monkeypatch: pytest.MonkeyPatch, sandbox_url: str
+) -> None:
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    _RecordingProxy.seen.clear()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        target = "http://localhost:9"  # nothing listens there: only the proxy can answer
+        client = CapillaryClient(target, BasicAuth(TILL_USER, TILL_PASSWORD))
+        assert client.get_customer(CustomerQuery(customer_id=42)).customer.id == 42
+        assert _RecordingProxy.seen[0].startswith("http://localhost:9/v2/customers/42?")
+        assert client.session.trust_env is False  # settled once, not read per call
+        # A host listed in NO_PROXY is reached directly.
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = CapillaryClient(sandbox_url, BasicAuth(TILL_USER, TILL_PASSWORD))
+        assert direct.get_customer(CustomerQuery(customer_id=SEED_ID)).customer.id == SEED_ID
+        assert len(_RecordingProxy.seen) == 1
+    finally:
+        proxy.shutdown()
+        proxy.server_close()

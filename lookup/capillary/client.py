@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,21 @@ class _Answer:
     elapsed_ms: float
 
 
+def _settle_environment(session: requests.Session, base_url: str) -> None:
+    """Read the proxy and CA settings from the environment once, not on every call.
+
+    With `trust_env` requests walks the whole process environment twice per request
+    (proxies, no_proxy) and looks for a .netrc file: a quarter of a call's CPU. Every
+    Capillary call goes to the same host, so the answer is the same each time; the
+    credentials are always ours (a .netrc entry must not replace them).
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
 class CapillaryClient:
     """Talk to one Capillary cluster with one organisation's credentials."""
 
@@ -89,6 +105,7 @@ class CapillaryClient:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            _settle_environment(session, self.base_url)
         self.session = session
 
     def __repr__(self) -> str:
