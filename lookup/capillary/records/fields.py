@@ -45,6 +45,10 @@ def parse_datetime(value: Any) -> datetime | None:
 
 
 def _str(value: Any) -> str:
+    if type(value) is str:  # the common case first: parsing calls this for every text field
+        return value
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float | Decimal):
@@ -53,7 +57,9 @@ def _str(value: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
+    if type(value) is int:
+        return value
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
