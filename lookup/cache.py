@@ -7,6 +7,7 @@ PII-deleted answer) orphans every entry of that customer at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -38,8 +39,12 @@ def now() -> float:
     return clock()
 
 
+@functools.lru_cache(maxsize=8192)
 def entry_key(org_id: int, query: CustomerQuery) -> str:
-    """Return the key of one query's entry; equal queries in any order share it."""
+    """Return the key of one query's entry; equal queries in any order share it.
+
+    Kept per (org, query), both immutable: a page asks for its parts' keys several times.
+    """
     digest = hashlib.blake2b(query.normalised_key().encode(), digest_size=12).hexdigest()
     account = query.account_id or "-"
     return f"{NAMESPACE}:c:{org_id}:{query.customer_id}:{query.source}:{account}:{digest}"

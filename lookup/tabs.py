@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from lookup.capillary import CapillaryError, CustomerQuery
 from lookup.models import Org
@@ -86,7 +87,9 @@ UG2_SORT_FIELDS = {"JoinedDate": "Joined date", "name": "Name", "id": "ID"}
 _DEFAULTS = PageOptions()
 
 
-def _whole(params: Mapping[str, str], name: str, label: str, low: int, high: int, default: int) -> int:
+def _whole(
+    params: Mapping[str, str], name: str, label: str, low: int, high: int, default: int
+) -> int:
     text = params.get(name, "").strip()
     if not text:
         return default
@@ -198,6 +201,20 @@ def part_query(base: CustomerQuery, name: str, options: PageOptions) -> Customer
     raise KeyError(name)
 
 
+def _url(name: str, args: tuple, pairs: tuple[tuple[str, str], ...]) -> str:
+    """Return reverse(name, args) + "?" + the pairs, built once per distinct link.
+
+    A customer page links every tab, refresh and option (about fifteen links); the same
+    links come back on every view of the customer.
+    """
+    return _built_url(get_script_prefix(), name, args, pairs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _built_url(prefix: str, name: str, args: tuple, pairs: tuple[tuple[str, str], ...]) -> str:
+    return reverse(name, args=list(args)) + "?" + urlencode(pairs)
+
+
 @dataclass
 class TabContext:
     """Everything a tab's builder may use; `parts` maps part name to data or error."""
@@ -225,7 +242,7 @@ class TabContext:
         pairs = self.base_params() + option_params(options)
         if refresh:
             pairs.append(("refresh", "1"))
-        return reverse("customer-tab", args=[self.query.customer_id, slug]) + "?" + urlencode(pairs)
+        return _url("customer-tab", (self.query.customer_id, slug), tuple(pairs))
 
     def page_url(self, *, refresh: bool = False, tab: str = "") -> str:
         """Return the whole page's URL keeping these options."""
@@ -234,7 +251,7 @@ class TabContext:
             pairs.append(("tab", tab))
         if refresh:
             pairs.append(("refresh", "1"))
-        return reverse("customer", args=[self.query.customer_id]) + "?" + urlencode(pairs)
+        return _url("customer", (self.query.customer_id,), tuple(pairs))
 
     def data(self, name: str):
         """Return the part's CustomerData, or None when it failed or was not fetched."""
@@ -260,16 +277,31 @@ class Tab:
 
 TABS: tuple[Tab, ...] = (
     Tab("profile", "Profile", ("base",), "lookup.tabviews.profile"),
-    Tab("identifiers", "Identifiers & channels", ("base", "subscriptions"), "lookup.tabviews.identifiers"),
+    Tab(
+        "identifiers",
+        "Identifiers & channels",
+        ("base", "subscriptions"),
+        "lookup.tabviews.identifiers",
+    ),
     Tab(
         "loyalty",
         "Loyalty & tiers",
-        ("base", "points", "mlp", "slabHistory", "expirySchedules", "expiredPoints",
-         "returnedPoints", "promotionalPoints"),
+        (
+            "base",
+            "points",
+            "mlp",
+            "slabHistory",
+            "expirySchedules",
+            "expiredPoints",
+            "returnedPoints",
+            "promotionalPoints",
+        ),
         "lookup.presentation.loyalty",
     ),
     Tab("cards", "Cards", ("base",), "lookup.presentation.cards"),
-    Tab("upgrade", "Upgrade & renewal", ("base", "gaps", "criteria"), "lookup.presentation.upgrade"),
+    Tab(
+        "upgrade", "Upgrade & renewal", ("base", "gaps", "criteria"), "lookup.presentation.upgrade"
+    ),
     Tab(
         "groups",
         "Groups, segments & images",
