@@ -23,11 +23,26 @@ def _percentile(values: list[float], fraction: float) -> float | None:
 
 
 class Worker:
-    """One simulated agent: a connection per host, reused while the server keeps it open."""
+    """One simulated agent: a connection per host, reused while the server keeps it open,
+    and, as a browser does, the cookies the server sets (the CSRF cookie) sent back."""
 
-    def __init__(self, headers: dict[str, str]) -> None:
+    def __init__(self, headers: dict[str, str], cookie: str = "") -> None:
         self.headers = headers
         self.connections: dict[str, http.client.HTTPConnection] = {}
+        self.cookies: dict[str, str] = {}
+        for pair in cookie.split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name:
+                self.cookies[name] = value
+
+    def _keep_cookies(self, response: http.client.HTTPResponse) -> None:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value, _, attributes = rest.partition(";")
+            if not value or "max-age=0" in attributes.lower().replace(" ", ""):
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value
 
     def get(self, url: str) -> tuple[int, int]:
         parts = urlsplit(url)
@@ -38,9 +53,13 @@ class Worker:
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
                 self.connections[parts.netloc] = conn
             try:
-                conn.request("GET", target, headers=self.headers)
+                headers = dict(self.headers)
+                if self.cookies:
+                    headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+                conn.request("GET", target, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
+                self._keep_cookies(response)
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
                     del self.connections[parts.netloc]
@@ -56,8 +75,6 @@ class Worker:
 
 def run(spec: dict) -> dict:
     headers = dict(spec.get("headers", {}))
-    if spec.get("cookie"):
-        headers["Cookie"] = spec["cookie"]
     concurrency = int(spec.get("concurrency", 1))
     urls: list[str] = list(spec["urls"])
     mode = spec.get("mode", "duration")
@@ -76,7 +93,7 @@ def run(spec: dict) -> dict:
             sizes.append(size)
 
     def agent(index: int) -> None:
-        worker = Worker(headers)
+        worker = Worker(headers, spec.get("cookie", ""))
         barrier.wait()
         if mode == "duration":
             stop = started + duration
