@@ -224,3 +224,26 @@ def test_who_looked_on_the_customer_page(as_role, sandbox):  # noqa: F811
 
 def test_no_who_looked_for_store_managers(as_role, sandbox):  # noqa: F811
     assert "Who looked" not in as_role(roles.STORE_MANAGER).get(PAGE).content.decode()
+
+
+@pytest.mark.parametrize("cache_hit", [True, False, None])
+def test_record_reads_back_exactly(rf, org, django_user_model, cache_hit):
+    """The one-statement INSERT stores every field as the ORM would, and stays write-once."""
+    request = rf.get("/", REMOTE_ADDR="10.1.2.3")
+    request.user = make_user(django_user_model, "exact", None, None)
+    request.request_id = "req-0123456789"
+    before = timezone.now()
+    entry = audit.record(
+        request, "reveal", org=org, customer_id=CUSTOMER, source="INSTORE",
+        outcome="ok", cache_hit=cache_hit, detail="identifiers/0/value", reason="ticket\x00 42",
+    )  # fmt: skip
+    stored = AuditRecord.objects.get(pk=entry.pk)
+    assert before <= stored.at <= timezone.now() and stored.at == entry.at
+    assert (stored.user_id, stored.username) == (request.user.pk, "exact")
+    assert (stored.org_id, stored.org_slug) == (org.pk, org.slug)
+    assert (stored.customer_id, stored.source, stored.action) == (CUSTOMER, "INSTORE", "reveal")
+    assert (stored.detail, stored.reason) == ("identifiers/0/value", "ticket 42")
+    assert (stored.outcome, stored.cache_hit) == ("ok", cache_hit)
+    assert (stored.client_ip, stored.request_id) == ("10.1.2.3", "req-0123456789")
+    with pytest.raises(PermissionError):
+        entry.save()  # the returned record is a saved one: it cannot be changed either
