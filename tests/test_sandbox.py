@@ -583,26 +583,30 @@ def timed(call: Any) -> tuple[float, Any]:
     return time.monotonic() - started, result
 
 
+def slow_renderer(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Make the sandbox's own work (rendering a customer) take `seconds` longer."""
+    real = handler.customer_response
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "customer_response", slow)
+
+
 def test_latency_is_a_floor_not_an_addition(
     server: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     latency = 0.3
     server.set_latency(latency * 1000)
-    slow_work = handler.customer_response
+    elapsed, response = timed(lambda: get(server, SHAPES["typical"]))
+    assert response.status_code == HTTPStatus.OK
+    assert latency <= elapsed < 1.3 * latency  # instant work: the floor holds
 
-    def slow(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(latency / 2)  # the sandbox's own work takes half the latency
-        return slow_work(*args, **kwargs)
-
-    monkeypatch.setattr(handler, "customer_response", slow)
+    slow_renderer(monkeypatch, latency / 2)  # the sandbox's own work takes half the latency
     elapsed, response = timed(lambda: get(server, SHAPES["typical"]))
     assert response.status_code == HTTPStatus.OK
     assert latency <= elapsed < 1.3 * latency  # not latency + work
-
-    monkeypatch.setattr(handler, "customer_response", slow_work)
-    elapsed, response = timed(lambda: get(server, SHAPES["typical"]))
-    assert response.status_code == HTTPStatus.OK
-    assert latency <= elapsed < 1.3 * latency  # instant work: the floor still holds
 
 
 def test_latency_floor_when_work_is_slower(
@@ -610,13 +614,7 @@ def test_latency_floor_when_work_is_slower(
 ) -> None:
     latency = 0.1
     server.set_latency(latency * 1000)
-    slow_work = handler.customer_response
-
-    def slower(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(3 * latency)
-        return slow_work(*args, **kwargs)
-
-    monkeypatch.setattr(handler, "customer_response", slower)
+    slow_renderer(monkeypatch, 3 * latency)
     elapsed, response = timed(lambda: get(server, BUBALUS))
     assert response.status_code == HTTPStatus.OK
     assert 3 * latency <= elapsed < 3.6 * latency  # nothing left of the floor to sleep
