@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
-
-from django.urls import get_script_prefix, reverse
 
 from lookup.capillary import CapillaryError, CustomerQuery
+from lookup.links import link
 from lookup.models import Org
 
 # Single-embed parts: the part name is the embed's canonical spelling.
@@ -201,20 +198,6 @@ def part_query(base: CustomerQuery, name: str, options: PageOptions) -> Customer
     raise KeyError(name)
 
 
-def _url(name: str, args: tuple, pairs: tuple[tuple[str, str], ...]) -> str:
-    """Return reverse(name, args) + "?" + the pairs, built once per distinct link.
-
-    A customer page links every tab, refresh and option (about fifteen links); the same
-    links come back on every view of the customer.
-    """
-    return _built_url(get_script_prefix(), name, args, pairs)
-
-
-@functools.lru_cache(maxsize=4096)
-def _built_url(prefix: str, name: str, args: tuple, pairs: tuple[tuple[str, str], ...]) -> str:
-    return reverse(name, args=list(args)) + "?" + urlencode(pairs)
-
-
 @dataclass
 class TabContext:
     """Everything a tab's builder may use; `parts` maps part name to data or error."""
@@ -242,7 +225,7 @@ class TabContext:
         pairs = self.base_params() + option_params(options)
         if refresh:
             pairs.append(("refresh", "1"))
-        return _url("customer-tab", (self.query.customer_id, slug), tuple(pairs))
+        return link("customer-tab", (self.query.customer_id, slug), tuple(pairs))
 
     def page_url(self, *, refresh: bool = False, tab: str = "") -> str:
         """Return the whole page's URL keeping these options."""
@@ -251,7 +234,7 @@ class TabContext:
             pairs.append(("tab", tab))
         if refresh:
             pairs.append(("refresh", "1"))
-        return _url("customer", (self.query.customer_id,), tuple(pairs))
+        return link("customer", (self.query.customer_id,), tuple(pairs))
 
     def data(self, name: str):
         """Return the part's CustomerData, or None when it failed or was not fetched."""

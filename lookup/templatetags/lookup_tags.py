@@ -34,12 +34,8 @@ def when(value: object, tz: object = None) -> str:
         return "—"
     if not isinstance(value, date):
         return str(value)
-    if isinstance(tz, zoneinfo.ZoneInfo) and tz.key:
-        tz = tz.key
-    if tz is None or isinstance(tz, str):
-        # Equal datetimes in other zones compare equal: the ISO text keeps them apart.
-        return _when(value.isoformat(), value, tz)
-    return _when.__wrapped__(value.isoformat(), value, tz)
+    # Equal datetimes in other zones compare equal: the ISO text keeps them apart.
+    return _when(value.isoformat(), value, tz)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
-from urllib.parse import urlencode
 
 from django import template
-from django.urls import get_script_prefix, reverse
 
 from lookup import roles
+from lookup.links import link
 from lookup.privacy import Masked
 
 register = template.Library()
@@ -18,17 +16,10 @@ register = template.Library()
 def reveal_url(context: template.Context, customer_id: object) -> str:
     query, org = context.get("query"), context.get("org")
     source = getattr(query, "source", "") or context.get("source", "")
-    org_slug = org.slug if org is not None else None
-    return _reveal_url(get_script_prefix(), customer_id, source, org_slug)
-
-
-@functools.lru_cache(maxsize=1024)
-def _reveal_url(prefix: str, customer_id: object, source: str, org_slug: str | None) -> str:
-    """The same for every personal value of a customer page: built once per customer."""
-    params = {"source": source} if source else {}
-    if org_slug is not None:
-        params["org"] = org_slug
-    return reverse("reveal", args=[customer_id]) + ("?" + urlencode(params) if params else "")
+    pairs = (("source", source),) if source else ()
+    if org is not None:
+        pairs += (("org", org.slug),)
+    return link("reveal", (customer_id,), pairs)
 
 
 @register.inclusion_tag("lookup/_pii.html", takes_context=True)
