@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -16,14 +17,22 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 customer_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("customer_id", default="-")
 user_var: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="-")
 
-# A proxy's request ID is kept only when it is short and plain, so it is safe in logs.
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A trusted proxy's request ID is kept only when it is short and plain, so it is safe in logs.
+_INCOMING_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 logger = logging.getLogger("lookup.request")
 
 
 def new_request_id(request: HttpRequest) -> str:
-    incoming = request.headers.get("X-Request-ID", "")
-    return incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+    """Return the trusted proxy's X-Request-ID, or a new one.
+
+    A client's own header is ignored: the ID is stored with every audit record, so
+    only a proxy the dashboard trusts (TRUSTED_PROXY_COUNT > 0) may choose it.
+    """
+    if settings.TRUSTED_PROXY_COUNT > 0:
+        incoming = request.headers.get("X-Request-ID", "")
+        if _INCOMING_ID.fullmatch(incoming):
+            return incoming
+    return uuid.uuid4().hex
 
 
 def set_customer(customer_id: int | str) -> None:

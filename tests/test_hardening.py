@@ -47,10 +47,19 @@ def test_security_headers(as_role, sandbox):  # noqa: F811
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
-def test_incoming_request_id_kept_only_when_plain(client):
+def test_client_request_id_is_ignored(client, agent):
+    client.force_login(agent)
+    response = client.get(f"/customers/{CUSTOMER}/?org=nope", HTTP_X_REQUEST_ID="forged-id-0001")
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    assert AuditRecord.objects.get().request_id == response["X-Request-ID"]
+
+
+def test_trusted_proxy_request_id_kept_only_when_plain(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
     assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123-def")["X-Request-ID"] == "abc-123-def"
-    hostile = client.get("/healthz", HTTP_X_REQUEST_ID="<script>\n")["X-Request-ID"]
-    assert re.fullmatch(r"[0-9a-f]{32}", hostile)
+    for hostile in ("<script>\n", "short", "x" * 65, "abc-123-def\n"):
+        kept = client.get("/healthz", HTTP_X_REQUEST_ID=hostile)["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{32}", kept), hostile
 
 
 def test_cookies(client, agent):
