@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lookup import audit, roles, throttle, viewer
+from lookup.inputs import whole_number
 from lookup.middleware import set_customer, set_user
 from lookup.models import Org
 
@@ -125,11 +126,6 @@ def _param(request: HttpRequest, name: str) -> str:
     return (value or "").strip()
 
 
-def _customer_int(customer_id: object) -> int | None:
-    text = str(customer_id)
-    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 19 else None
-
-
 def customer_access_required(view: View) -> View:
     """Let the view run only for a signed-in user granted the org, source (and tab).
 
@@ -145,7 +141,7 @@ def customer_access_required(view: View) -> View:
         set_user(user.get_username())
         org = resolve_org(user, _param(request, "org") or None)
         source = (_param(request, "source") or (org.default_source if org else "")).upper()
-        number = _customer_int(customer_id)
+        number = whole_number(customer_id, 1)
         if number is not None:
             set_customer(number)
         if org is None:

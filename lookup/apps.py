@@ -10,4 +10,9 @@ class LookupConfig(AppConfig):
     verbose_name = "Customer Lookup"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from lookup import checks, viewer  # noqa: F401  (system checks, signal receivers)
+        from lookup.inputs import WholeNumberConverter
+
+        register_converter(WholeNumberConverter, "whole")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connections, router
 from django.http import HttpRequest
 
+from lookup.inputs import whole_number
 from lookup.models import AuditRecord, Org
 
 logger = logging.getLogger("lookup.audit")
@@ -55,12 +56,8 @@ def record(
     """
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
-    try:
-        customer = int(customer_id) if customer_id not in (None, "") else None
-    except (TypeError, ValueError):
-        customer = None  # an invalid ID is not personal data, but it is not an ID either
-    if customer is not None and not 0 < customer < 2**63:
-        customer = None
+    # An invalid ID is not personal data, but it is not an ID either.
+    customer = whole_number(customer_id, 1)
     entry = AuditRecord(
         user_id=user.pk if signed_in else None,
         username=_clean(user.get_username(), 150) if signed_in else "",

@@ -1,11 +1,31 @@
-"""Forms: the customer search."""
+"""Forms: the customer search, and a whole-number field bounded before int()."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 
 from lookup.capillary import SOURCES, CustomerQuery, InvalidQuery
+from lookup.inputs import MAX_DIGITS, whole_number
 from lookup.models import Org
+
+
+class WholeNumberField(forms.IntegerField):
+    """An IntegerField that takes only ASCII digits, at most 19, with a message that says so."""
+
+    default_error_messages = {
+        "invalid": f"Enter a whole number: the digits 0 to 9 only, at most {MAX_DIGITS} of them."
+    }
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        number = whole_number(value)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
 
 FIELD_FOR = {"customer_id": "customer_id", "source": "source", "account_id": "account_id"}
 

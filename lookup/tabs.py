@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lookup.capillary import CapillaryError, CustomerQuery
+from lookup.inputs import whole_number
 from lookup.links import link
 from lookup.models import Org
 
@@ -90,9 +91,10 @@ def _whole(
     text = params.get(name, "").strip()
     if not text:
         return default
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    number = whole_number(text, low, high)
+    if number is None:
         raise BadOption(f"{label} must be a whole number from {low} to {high}.")
-    return int(text)
+    return number
 
 
 def _switch(params: Mapping[str, str], name: str, label: str) -> bool:

@@ -15,7 +15,7 @@ urlpatterns = [
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
     path("customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"),
     path(
-        "customers/<str:customer_id>/images/<slug:kind>/<int:index>/",
+        "customers/<str:customer_id>/images/<slug:kind>/<whole:index>/",
         images.customer_image,
         name="customer-image",
     ),

@@ -90,6 +90,72 @@ def agent_client(client, agent):
     return client
 
 
+@pytest.fixture
+def staff_client(client, org, django_user_model):
+    """The test client signed in as an Admin-role user (staff) granted the sandbox org."""
+    from django.contrib.auth.models import Group
+
+    from lookup import roles
+    from lookup.models import OrgAccess
+
+    roles.ensure_groups()
+    user = django_user_model.objects.create_user("staffer", password="staffer-pass-123")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name=roles.ADMIN))
+    OrgAccess.objects.create(user=user, org=org)
+    client.force_login(user)
+    client.signed_in_as = user
+    return client
+
+
+# A sample value for each URL parameter, so a test can open every view. A new parameter
+# name fails `every_view` until it has samples here.
+URL_SAMPLES = {
+    "customer_id": ["566881933"],
+    "slug": ["profile", "identifiers", "loyalty", "cards", "upgrade", "groups", "raw"],
+    "kind": ["customer", "associated"],
+    "index": ["0"],
+    "org_id": ["{org}"],
+}
+
+
+def _url_patterns(patterns, namespace=""):
+    from django.urls import URLResolver
+
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace]))
+            yield from _url_patterns(entry.url_patterns, inner)
+        else:
+            yield namespace, entry
+
+
+@pytest.fixture
+def every_view(org):
+    """Return (URL name, path) for every route outside the admin, with sample arguments.
+
+    The admin's own views all pass through `AdminSite.admin_view` and are tested apart.
+    """
+    import itertools
+
+    from django.urls import get_resolver, reverse
+
+    views = []
+    for namespace, entry in _url_patterns(get_resolver().url_patterns):
+        if namespace.split(":")[0] == "admin":
+            continue
+        assert entry.name, f"every route needs a name: {entry.pattern}"
+        name = f"{namespace}:{entry.name}" if namespace else entry.name
+        params = sorted(entry.pattern.regex.groupindex)
+        missing = [param for param in params if param not in URL_SAMPLES]
+        assert not missing, f"add sample values for {missing} ({name}) to URL_SAMPLES"
+        choices = [[v.format(org=org.pk) for v in URL_SAMPLES[param]] for param in params]
+        for values in itertools.product(*choices):
+            views.append((name, reverse(name, kwargs=dict(zip(params, values, strict=True)))))
+    return views
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from lookup import access, audit, roles
+from lookup.forms import WholeNumberField
+from lookup.inputs import whole_number
 from lookup.models import AuditRecord
 
 CSV_COLUMNS = (
@@ -37,7 +39,7 @@ CSV_COLUMNS = (
 
 class AuditFilterForm(forms.Form):
     user = forms.CharField(required=False, max_length=150)
-    customer = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    customer = WholeNumberField(required=False, min_value=1)
     org = forms.ChoiceField(required=False)
     action = forms.ChoiceField(required=False, choices=[("", "Any"), *AuditRecord.Action.choices])
     outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *AuditRecord.Outcome.choices])
@@ -88,7 +90,8 @@ def filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditRecor
 def audit_list(request: HttpRequest) -> HttpResponse:
     """Show the trail, newest first, a page at a time."""
     form, records = filtered(request)
-    page = Paginator(records, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    number = whole_number(request.GET.get("page", ""), 1) or 1
+    page = Paginator(records, settings.AUDIT_PAGE_SIZE).get_page(number)
     params = request.GET.copy()
     params.pop("page", None)
     status = 400 if form.is_bound and not form.is_valid() else 200

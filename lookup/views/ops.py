@@ -64,6 +64,6 @@ def hello(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("ops/breakers/", breakers, name="ops-breakers"),
-    path("ops/breakers/<int:org_id>/close", close_breaker, name="ops-breaker-close"),
+    path("ops/breakers/<whole:org_id>/close", close_breaker, name="ops-breaker-close"),
     path("bench/hello", hello, name="bench-hello"),
 ]
