@@ -85,6 +85,7 @@ def deny(
     *,
     status: int = HTTPStatus.NOT_FOUND,
     org: Org | None = None,
+    requested_org: str = "",
     customer_id: object = None,
     source: str = "",
     detail: str = "",
@@ -95,6 +96,7 @@ def deny(
         request,
         audit.Action.DENIED,
         org=org,
+        requested_org=requested_org,
         customer_id=customer_id,
         source=source,
         outcome=audit.Outcome.DENIED,
@@ -139,13 +141,16 @@ def customer_access_required(view: View) -> View:
     ) -> HttpResponse:
         user = request.user
         set_user(user.get_username())
-        org = resolve_org(user, _param(request, "org") or None)
+        asked = _param(request, "org")
+        org = resolve_org(user, asked or None)
         source = (_param(request, "source") or (org.default_source if org else "")).upper()
         number = whole_number(customer_id, 1)
         if number is not None:
             set_customer(number)
         if org is None:
-            return deny(request, customer_id=number, source=source[:20], detail="org")
+            return deny(
+                request, requested_org=asked, customer_id=number, source=source[:20], detail="org"
+            )
         if not may_see(user, org, source):
             return deny(request, org=org, customer_id=number, source=source[:20], detail="source")
         slug = str(kwargs.get("slug") or kwargs.get("tab") or request.GET.get("tab") or "")

@@ -84,7 +84,17 @@ class OrgAccessAdmin(admin.ModelAdmin):
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(admin.ModelAdmin):
-    list_display = ["at", "username", "org_slug", "customer_id", "source", "action", "outcome", "cache_hit"]
+    list_display = [
+        "at",
+        "username",
+        "org_slug",
+        "requested_org",
+        "customer_id",
+        "source",
+        "action",
+        "outcome",
+        "cache_hit",
+    ]
     list_filter = ["action", "outcome", "org_slug"]
     search_fields = ["username", "=customer_id", "request_id"]
     date_hierarchy = "at"

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router
 from django.http import HttpRequest
 
 from lookup.inputs import whole_number
@@ -43,6 +42,7 @@ def record(
     action: str,
     *,
     org: Org | None = None,
+    requested_org: str = "",
     customer_id: int | str | None = None,
     source: str = "",
     outcome: str = Outcome.OK,
@@ -52,18 +52,24 @@ def record(
 ) -> AuditRecord:
     """Write one audit record (actions: lookup, tab, refresh, reveal, raw, image, export, denied).
 
-    One INSERT and no other query: the user and org are already loaded.
+    `requested_org` is the org slug a refused request asked for when `org` is None: the
+    record names that org when one has the slug, so its reviewers see the attempt, and
+    keeps the text as typed when none has.
     """
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
-    # An invalid ID is not personal data, but it is not an ID either.
-    customer = whole_number(customer_id, 1)
-    entry = AuditRecord(
+    requested = ""
+    if org is None and requested_org:
+        org = _org_named(requested_org)
+        requested = "" if org is not None else _clean(requested_org, 60)
+    entry = AuditRecord.objects.create(
         user_id=user.pk if signed_in else None,
         username=_clean(user.get_username(), 150) if signed_in else "",
         org_id=org.pk if org is not None else None,
         org_slug=org.slug if org is not None else "",
-        customer_id=customer,
+        requested_org=requested,
+        # An invalid ID is not personal data, but it is not an ID either.
+        customer_id=whole_number(customer_id, 1),
         source=_clean(source, 20),
         action=str(action),
         detail=_clean(detail, 120),
@@ -73,7 +79,6 @@ def record(
         client_ip=client_ip(request),
         request_id=_clean(getattr(request, "request_id", ""), 64),
     )
-    _insert(entry)
     logger.info(
         "audit %s %s",
         entry.action,
@@ -83,47 +88,17 @@ def record(
     return entry
 
 
-# Every page view writes a record, so the INSERT is built once per database vendor and
-# each field's value is prepared as the ORM prepares it; the ORM's own compiler cost a
-# tenth of a cached page. Records are only ever inserted, which is all this does.
-_FIELDS = [f for f in AuditRecord._meta.concrete_fields if not f.primary_key]
-_SQL: dict[str, str] = {}
-
-
-def _insert_sql(connection: Any) -> str:
-    sql = _SQL.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in _FIELDS)
-        marks = ", ".join(["%s"] * len(_FIELDS))
-        sql = f"INSERT INTO {qn(AuditRecord._meta.db_table)} ({columns}) VALUES ({marks})"
-        if connection.features.can_return_columns_from_insert:
-            sql += f" RETURNING {qn(AuditRecord._meta.pk.column)}"
-        _SQL[connection.vendor] = sql
-    return sql
-
-
-def _insert(entry: AuditRecord) -> None:
-    """INSERT the new record in one statement and mark it saved (it has its id)."""
-    alias = router.db_for_write(AuditRecord)
-    connection = connections[alias]
-    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection), params)
-        if connection.features.can_return_columns_from_insert:
-            entry.pk = cursor.fetchone()[0]
-        else:
-            entry.pk = connection.ops.last_insert_id(
-                cursor, AuditRecord._meta.db_table, AuditRecord._meta.pk.column
-            )
-    entry._state.adding = False
-    entry._state.db = alias
+def _org_named(slug: str) -> Org | None:
+    """Return the org with this slug, active or not, whoever may see it."""
+    if len(slug) > Org._meta.get_field("slug").max_length:
+        return None
+    return Org.objects.filter(slug=slug).only("pk", "slug").first()
 
 
 def who_looked(org: Org, customer_id: int, *, limit: int = 10) -> list[dict[str, Any]]:
     """Return the last views of this customer in this org, newest first."""
     rows = (
-        AuditRecord.objects.filter(org=org, customer_id=customer_id, action__in=VIEW_ACTIONS)
+        AuditRecord.objects.filter(org_id=org.pk, customer_id=customer_id, action__in=VIEW_ACTIONS)
         .order_by("-at", "-id")
         .values("at", "username", "action", "detail", "outcome")[:limit]
     )

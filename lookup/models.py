@@ -17,7 +17,9 @@ SOURCE_CHOICES = [(s, s) for s in ("INSTORE", "MARTJACK", "WECHAT", "LINE", "ALL
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone (try Europe/London or Asia/Kolkata).")
+        raise ValidationError(
+            f"{value!r} is not a known time zone (try Europe/London or Asia/Kolkata)."
+        )
 
 
 def validate_base_url(value: str) -> None:
@@ -49,7 +51,9 @@ class Org(models.Model):
     default_source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default="INSTORE")
     default_account_id = models.CharField(max_length=64, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    connect_timeout = models.FloatField(null=True, blank=True, help_text="Seconds; blank = default.")
+    connect_timeout = models.FloatField(
+        null=True, blank=True, help_text="Seconds; blank = default."
+    )
     read_timeout = models.FloatField(null=True, blank=True, help_text="Seconds; blank = default.")
     deadline = models.FloatField(
         null=True, blank=True, help_text="Overall seconds per call; blank = default."
@@ -179,16 +183,23 @@ class AuditRecord(models.Model):
         RATE_LIMITED = "rate_limited", "Rate limited"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # Who and which org as written, in plain columns rather than links: deleting a user or
+    # an org leaves its records exactly as they were.
+    user_id = models.IntegerField(null=True, blank=True, db_index=True)
     username = models.CharField(max_length=150, blank=True)
-    org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    org_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     org_slug = models.CharField(max_length=60, blank=True)
+    requested_org = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The org a refused request asked for, when none has that slug.",
+    )
     customer_id = models.BigIntegerField(null=True, blank=True)
     source = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=12, choices=Action.choices)
-    detail = models.CharField(max_length=120, blank=True, help_text="Tab, field path or why denied.")
+    detail = models.CharField(
+        max_length=120, blank=True, help_text="Tab, field path or why denied."
+    )
     reason = models.CharField(max_length=200, blank=True, help_text="Reason given for a reveal.")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
     cache_hit = models.BooleanField(null=True)

@@ -115,6 +115,7 @@ def test_denied_is_404_without_upstream_or_cache(
     record = AuditRecord.objects.get()
     assert (record.action, record.outcome) == ("denied", "denied")
     assert record.customer_id == CUSTOMER
+    assert record.requested_org == ("nope" if url_suffix else "")
 
 
 def test_source_all_needs_a_grant_for_all(as_role, sandbox):

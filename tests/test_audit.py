@@ -23,7 +23,7 @@ PAGE = f"/customers/{CUSTOMER}/?source=INSTORE"
 def _add(org, *, days_ago: float = 0, **fields) -> AuditRecord:
     values = {
         "username": "someone",
-        "org": org,
+        "org_id": org.pk,
         "org_slug": org.slug,
         "customer_id": CUSTOMER,
         "source": "INSTORE",
@@ -205,16 +205,39 @@ def test_who_looked(rf, org, django_user_model):
 
 def test_records_outlive_users_and_orgs(org, django_user_model):
     user = make_user(django_user_model, "leaver", None, org)
-    _add(org, user=user, username="leaver")
+    _add(org, user_id=user.pk, username="leaver")
+    written = list(AuditRecord.objects.values())
+    assert written[0]["user_id"] == user.pk and written[0]["org_id"] == org.pk
     user.delete()
     org.delete()
-    record = AuditRecord.objects.get()
-    assert (record.user_id, record.org_id, record.username, record.org_slug) == (
-        None,
-        None,
-        "leaver",
-        "sandbox",
-    )
+    assert list(AuditRecord.objects.values()) == written
+
+
+def test_denied_attempt_is_shown_to_the_reviewers_of_the_org_asked_for(
+    client, org, django_user_model, sandbox
+):
+    from lookup.models import Org
+
+    other = Org.objects.create(name="Other", slug="other", base_url=sandbox.url)
+    client.force_login(make_user(django_user_model, "prober", roles.STORE_MANAGER, org))
+    assert client.get(f"/customers/{CUSTOMER}/?org=other").status_code == HTTPStatus.NOT_FOUND
+    record = AuditRecord.objects.get(action="denied")
+    assert (record.org_id, record.org_slug, record.requested_org) == (other.pk, "other", "")
+    assert (record.username, record.customer_id, record.detail) == ("prober", CUSTOMER, "org")
+    client.force_login(make_user(django_user_model, "other-ops", roles.LOYALTY_OPS, other))
+    assert client.get("/audit/", {"outcome": "denied"}).context["page"].paginator.count == 1
+    client.force_login(make_user(django_user_model, "sandbox-ops", roles.LOYALTY_OPS, org))
+    assert client.get("/audit/", {"outcome": "denied"}).context["page"].paginator.count == 0
+
+
+def test_denied_attempt_on_no_such_org_keeps_the_text(client, org, django_user_model, sandbox):
+    client.force_login(make_user(django_user_model, "prober", roles.STORE_MANAGER, org))
+    client.get(f"/customers/{CUSTOMER}/", {"org": "no-such-org\x00"})
+    record = AuditRecord.objects.get(action="denied")
+    assert (record.org_id, record.org_slug, record.requested_org) == (None, "", "no-such-org")
+    root = django_user_model.objects.create_superuser("root", password="root-pass-123")
+    client.force_login(root)
+    assert "no-such-org (no such org)" in client.get("/audit/").content.decode()
 
 
 def test_who_looked_on_the_customer_page(as_role, sandbox):  # noqa: F811
@@ -228,7 +251,7 @@ def test_no_who_looked_for_store_managers(as_role, sandbox):  # noqa: F811
 
 @pytest.mark.parametrize("cache_hit", [True, False, None])
 def test_record_reads_back_exactly(rf, org, django_user_model, cache_hit):
-    """The one-statement INSERT stores every field as the ORM would, and stays write-once."""
+    """A record stores every field as given, and stays write-once."""
     request = rf.get("/", REMOTE_ADDR="10.1.2.3")
     request.user = make_user(django_user_model, "exact", None, None)
     request.request_id = "req-0123456789"
@@ -240,7 +263,7 @@ def test_record_reads_back_exactly(rf, org, django_user_model, cache_hit):
     stored = AuditRecord.objects.get(pk=entry.pk)
     assert before <= stored.at <= timezone.now() and stored.at == entry.at
     assert (stored.user_id, stored.username) == (request.user.pk, "exact")
-    assert (stored.org_id, stored.org_slug) == (org.pk, org.slug)
+    assert (stored.org_id, stored.org_slug, stored.requested_org) == (org.pk, org.slug, "")
     assert (stored.customer_id, stored.source, stored.action) == (CUSTOMER, "INSTORE", "reveal")
     assert (stored.detail, stored.reason) == ("identifiers/0/value", "ticket 42")
     assert (stored.outcome, stored.cache_hit) == ("ok", cache_hit)

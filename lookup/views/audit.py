@@ -34,6 +34,7 @@ CSV_COLUMNS = (
     "cache_hit",
     "client_ip",
     "request_id",
+    "requested_org",
 )
 
 
@@ -56,12 +57,15 @@ class AuditFilterForm(forms.Form):
 
 
 def filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditRecord]]:
-    """Return the filter form and the records it selects, limited to the viewer's orgs."""
+    """Return the filter form and the records it selects, limited to the viewer's orgs.
+
+    Refused attempts on an org are recorded under it, so its reviewers see them too.
+    """
     orgs = access.orgs_for(request.user)
     form = AuditFilterForm(request.GET or None, orgs=orgs)
     records = AuditRecord.objects.all()
     if not request.user.is_superuser:
-        records = records.filter(org__in=orgs)
+        records = records.filter(org_id__in=[org.pk for org in orgs])
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         zone = timezone.get_current_timezone()
