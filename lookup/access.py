@@ -31,10 +31,8 @@ RESTRICTED_TABS: dict[str, Callable[[AbstractBaseUser], bool]] = {"raw": roles.m
 def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, set[str] | None]]:
     """Return org pk -> (org, sources granted or None for all) for the user's active orgs.
 
-    The grants come with the viewer's other facts (one cache read, dropped when a grant or
-    an org changes; see lookup.viewer) and the org rows from this process's copies of
-    them, so a page's access checks cost no query once warm. Kept on the user object,
-    which lives for one request.
+    Read once a request (one query, see lookup.viewer.grants) and kept on the user
+    object, which lives for one request.
     """
     known = getattr(user, "_lookup_grants", None)
     if known is None:

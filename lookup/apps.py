@@ -12,7 +12,7 @@ class LookupConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from lookup import checks, viewer  # noqa: F401  (system checks, signal receivers)
+        from lookup import checks, sessions, viewer  # noqa: F401  (system checks, signal receivers)
         from lookup.inputs import WholeNumberConverter
 
         register_converter(WholeNumberConverter, "whole")

@@ -150,6 +150,25 @@ class UserPreference(models.Model):
         return f"Preferences of {self.user}"
 
 
+class SessionEpoch(models.Model):
+    """How many times this user's sessions were ended (see lookup.sessions).
+
+    A session remembers the count it began with and ends when the count moves on:
+    deactivating the user or changing their groups or permissions moves it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="session_epoch",
+    )
+    value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Session epoch {self.value} of {self.user_id}"
+
+
 # --- Audit trail (issue 5) ----------------------------------------------------------------
 
 
