@@ -138,6 +138,13 @@ else:
     }
 
 REDIS_URL = env_str("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    # The local-memory cache is per process: each worker would keep its own sign-in
+    # throttle, per-user limits and cached permissions.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production: the sign-in throttle, per-user limits and "
+        "permission changes need one cache shared by every worker (see README.md)."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {

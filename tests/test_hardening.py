@@ -131,6 +131,7 @@ def test_check_deploy_clean_in_production(tmp_path):
         "SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-" + "y" * 20,
         "ALLOWED_HOSTS": "lookup.example.com",
         "LOOKUP_FERNET_KEYS": base64.urlsafe_b64encode(b"k" * 32).decode(),
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
         "LOOKUP_DATA_DIR": str(tmp_path),
         "STATIC_ROOT": str(tmp_path / "static"),
     }

@@ -54,6 +54,19 @@ def test_production_needs_fernet_keys(tmp_path):
     assert "LOOKUP_FERNET_KEYS" in result.stderr
 
 
+def test_production_needs_a_shared_cache(tmp_path):
+    result = run_check(
+        tmp_path,
+        LOOKUP_ENV="production",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="x.example.com",
+        LOOKUP_FERNET_KEYS="A" * 43 + "=",
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "REDIS_URL must be set in production" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_bad_fernet_key_is_a_check_error(tmp_path):
     result = run_check(tmp_path, LOOKUP_FERNET_KEYS="not-a-key")
     assert result.returncode != 0
