@@ -14,14 +14,17 @@ SLUGS = ("profile", "identifiers", "loyalty", "cards", "upgrade", "groups", "raw
 
 
 @pytest.fixture
-def ops_page(signed_in_page, agent):
-    """The signed-in agent, allowed personal data and the raw response tab."""
+def ops_page(request, agent):
+    """The agent, allowed personal data and the raw response tab, then signed in.
+
+    In that order: a change of permissions signs the user out everywhere.
+    """
     from django.contrib.auth.models import Permission
 
     agent.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_pii", "view_raw_response"])
     )
-    return signed_in_page
+    return request.getfixturevalue("signed_in_page")
 
 
 def open_customer(page, live_server, customer_id=BUBALUS, query="source=INSTORE"):
