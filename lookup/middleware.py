@@ -1,4 +1,4 @@
-"""Request context: a request ID on every request, response and log line."""
+"""Request context (a request ID on every request, response and log line) and no-store."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 customer_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("customer_id", default="-")
@@ -82,6 +83,27 @@ class RequestContextMiddleware:
         finally:
             for var, token in reversed(tokens):
                 var.reset(token)
+
+
+class NoStoreMiddleware:
+    """Keep every answer to a signed-in viewer out of browser and proxy caches.
+
+    Signed-in pages carry customer data (pages, tabs, raw JSON, reveals, images, search
+    results) or audit data, and desks are shared: none of it may stay on a disk or in a
+    proxy. One rule for every view, so a new one cannot forget it; decided before the
+    view runs, so the answer to a sign-out is covered too. Sends Django's never_cache
+    headers: `Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in:
+            add_never_cache_headers(response)
+        return response
 
 
 class RequestContextFilter(logging.Filter):

@@ -245,3 +245,47 @@ def test_hostile_customer_is_escaped_everywhere(as_role, sandbox, role):  # noqa
             assert "<script>window.__xss" not in html, url
             assert "<img src=x onerror" not in html, url
             assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=window\.__xss", html), url
+
+
+def _no_store(response) -> bool:
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= directives
+
+
+def test_every_view_answers_signed_in_viewers_no_store(staff_client, sandbox, every_view, settings):
+    """Walk every route: whatever a signed-in viewer is sent stays out of every cache."""
+    settings.LOOKUP_RATE_LIMIT = 0
+    staff_client.raise_request_exception = False
+    served = {}
+    for name, path in every_view:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = staff_client.get(path, **headers)
+            if response.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+                response = staff_client.post(path, {"ref": "x"}, **headers)
+            assert _no_store(response), (name, path, headers, response.get("Cache-Control"))
+            served[name] = response.status_code
+            staff_client.force_login(staff_client.signed_in_as)  # after the sign-out view
+    for name in ("search", "customer", "customer-tab", "customer-image", "audit", "audit-export"):
+        assert served[name] == HTTPStatus.OK, name  # the data really was there
+    # A made-up reference: test_privacy reveals with a real one and checks the same header.
+    assert served["reveal"] == HTTPStatus.BAD_REQUEST
+
+
+def test_search_results_and_redirects_are_no_store(staff_client):
+    response = staff_client.get("/", {"customer_id": "566881933", "source": "INSTORE"})
+    assert response.status_code == HTTPStatus.FOUND and _no_store(response)
+
+
+def test_admin_audit_pages_are_no_store(client, org, django_user_model):
+    from django.utils import timezone
+
+    record = AuditRecord.objects.create(at=timezone.now(), username="x", action="lookup")
+    client.force_login(django_user_model.objects.create_superuser("root"))
+    for path in ("/admin/lookup/auditrecord/", f"/admin/lookup/auditrecord/{record.pk}/change/"):
+        response = client.get(path)
+        assert response.status_code == HTTPStatus.OK and _no_store(response), path
+
+
+def test_htmx_keeps_no_pages_in_local_storage(as_role, sandbox):  # noqa: F811
+    html = as_role(roles.STORE_MANAGER).get(PAGE).content.decode()
+    assert '"historyCacheSize": 0' in html

@@ -345,7 +345,7 @@ def test_customer_image(ops_client):
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG")
-    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_associated_image(ops_client):

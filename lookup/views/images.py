@@ -24,7 +24,6 @@ DEADLINE = 10.0  # seconds for the whole image
 # Raster types only: an SVG could carry script if opened on its own.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 EXPIRY_MARGIN = timedelta(seconds=10)
-BROWSER_CACHE_SECONDS = 300
 
 
 def _plain(message: str, status: int) -> HttpResponse:
@@ -99,10 +98,6 @@ def customer_image(request: HttpRequest, customer_id: str, kind: str, index: int
     audit.record(request, audit.Action.IMAGE, detail=f"{kind} {index}", **where)
     body, content_type = result
     response = HttpResponse(body, content_type=content_type)
-    seconds = BROWSER_CACHE_SECONDS
-    if expires is not None:
-        seconds = max(0, min(seconds, int((expires - datetime.now(UTC)).total_seconds())))
-    response["Cache-Control"] = f"private, max-age={seconds}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
