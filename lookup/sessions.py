@@ -47,11 +47,6 @@ def end_sessions(*user_pks: int) -> None:
                 SessionEpoch.objects.filter(user_id=pk).update(value=F("value") + 1)
 
 
-def keep_session(request: HttpRequest) -> None:
-    """Let this request's own session outlive a change its user just made to themselves."""
-    request.session[EPOCH_KEY] = epoch_of(request.user.pk)
-
-
 @receiver(user_logged_in)
 def _remember_epoch(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     request.session[EPOCH_KEY] = epoch_of(user.pk)
