@@ -22,9 +22,7 @@ AUTH_HEADERS = {"authorization", "x-cap-api-oauth-token", "cap-api-access-token"
 
 def _carries_auth(value: object) -> bool:
     try:
-        return isinstance(value, Mapping) and any(
-            str(key).lower() in AUTH_HEADERS for key in value
-        )
+        return isinstance(value, Mapping) and any(str(key).lower() in AUTH_HEADERS for key in value)
     except Exception:  # noqa: BLE001 - an odd mapping is cleansed, not inspected
         return True
 

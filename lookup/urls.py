@@ -14,7 +14,9 @@ urlpatterns = [
     path("", pages.search, name="search"),
     path("healthz", pages.healthz, name="healthz"),
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
-    path("customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"),
+    path(
+        "customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"
+    ),
     path(
         "customers/<str:customer_id>/images/<slug:kind>/<whole:index>/",
         images.customer_image,

@@ -165,7 +165,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts", "screenshots")
+SCREENSHOTS = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "test-artifacts", "screenshots"
+)
 
 
 @pytest.fixture(scope="session")

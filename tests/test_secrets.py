@@ -30,11 +30,22 @@ def cache_dump() -> str:
     if isinstance(backend, dict):  # LocMemCache: pickled values
         return "\n".join(repr(pickle.loads(value)) for value in backend.values())
     client = cache._cache.get_client()
-    return "\n".join(repr(cache._cache._serializer.loads(client.get(key))) for key in client.scan_iter("*"))
+    return "\n".join(
+        repr(cache._cache._serializer.loads(client.get(key))) for key in client.scan_iter("*")
+    )
 
 
 def secrets_in(text: str, token: str | None = None) -> list[str]:
-    found = [name for name, value in [("password", PASSWORD), ("secret", SECRET), ("md5", MD5), ("basic", BASIC)] if value in text]
+    found = [
+        name
+        for name, value in [
+            ("password", PASSWORD),
+            ("secret", SECRET),
+            ("md5", MD5),
+            ("basic", BASIC),
+        ]
+        if value in text
+    ]
     if token and token in text:
         found.append("oauth token")
     return found
@@ -58,7 +69,14 @@ def test_no_credential_anywhere(agent_client, org, caplog, contexts, auth_mode):
     org.save()
     caplog.set_level(logging.DEBUG)
     pages = []
-    for customer_id in [566881933, 565261498, 123, FAULT_IDS["http_500"], FAULT_IDS["rate_limited"], FAULT_IDS["html_error"]]:
+    for customer_id in [
+        566881933,
+        565261498,
+        123,
+        FAULT_IDS["http_500"],
+        FAULT_IDS["rate_limited"],
+        FAULT_IDS["html_error"],
+    ]:
         response = agent_client.get(f"/customers/{customer_id}/", {"source": "INSTORE"})
         pages.append(response.content.decode())
     pages.append(agent_client.get("/", {"customer_id": "x"}).content.decode())

@@ -47,7 +47,7 @@ def test_page_fetches_header_parts_at_once(ops_client, sandbox):
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
     assert "Bubalus bubalis" in html
-    assert "<strong>Garnet</strong> <span class=\"muted\">in DocDemoDefaultProgram" in html
+    assert '<strong>Garnet</strong> <span class="muted">in DocDemoDefaultProgram' in html
     assert "221,350" in html
     assert "Not flagged for fraud" in html and "Opted in" in html and "NDNC" in html
     assert 'id="tab-profile" data-tab="profile"' in html
@@ -191,7 +191,9 @@ def test_groups_filter_and_sort(ops_client, sandbox):
         ops_client, customer, "groups", ug2From="2099-01-01", ug2SortBy="name", ug2SortOrder="ASC"
     )
     assert response.status_code == HTTPStatus.OK
-    assert "None: this customer is in no user group joined in those dates" in response.content.decode()
+    assert (
+        "None: this customer is in no user group joined in those dates" in response.content.decode()
+    )
     sent = [e for e in sandbox.stats()["embeds"] if e == ["userGroup"]]
     assert len(sent) == 1
 

@@ -8,7 +8,6 @@ import lookup.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,43 +16,126 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Org',
+            name="Org",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='display name')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('base_url', models.CharField(help_text='For example https://eu.api.capillarytech.com', max_length=200, validators=[lookup.models.validate_base_url], verbose_name='cluster base URL')),
-                ('auth_mode', models.CharField(choices=[('basic', 'Basic (till username and password)'), ('oauth', 'OAuth (client key and secret)')], default='basic', max_length=10)),
-                ('till_username', models.CharField(blank=True, max_length=150)),
-                ('till_password_encrypted', models.TextField(blank=True, editable=False)),
-                ('oauth_key', models.CharField(blank=True, max_length=200, verbose_name='OAuth client key')),
-                ('oauth_secret_encrypted', models.TextField(blank=True, editable=False)),
-                ('default_source', models.CharField(choices=[('INSTORE', 'INSTORE'), ('MARTJACK', 'MARTJACK'), ('WECHAT', 'WECHAT'), ('LINE', 'LINE'), ('ALL', 'ALL')], default='INSTORE', max_length=10)),
-                ('default_account_id', models.CharField(blank=True, max_length=64)),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[lookup.models.validate_time_zone])),
-                ('connect_timeout', models.FloatField(blank=True, help_text='Seconds; blank = default.', null=True)),
-                ('read_timeout', models.FloatField(blank=True, help_text='Seconds; blank = default.', null=True)),
-                ('deadline', models.FloatField(blank=True, help_text='Overall seconds per call; blank = default.', null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="display name")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                (
+                    "base_url",
+                    models.CharField(
+                        help_text="For example https://eu.api.capillarytech.com",
+                        max_length=200,
+                        validators=[lookup.models.validate_base_url],
+                        verbose_name="cluster base URL",
+                    ),
+                ),
+                (
+                    "auth_mode",
+                    models.CharField(
+                        choices=[
+                            ("basic", "Basic (till username and password)"),
+                            ("oauth", "OAuth (client key and secret)"),
+                        ],
+                        default="basic",
+                        max_length=10,
+                    ),
+                ),
+                ("till_username", models.CharField(blank=True, max_length=150)),
+                ("till_password_encrypted", models.TextField(blank=True, editable=False)),
+                (
+                    "oauth_key",
+                    models.CharField(blank=True, max_length=200, verbose_name="OAuth client key"),
+                ),
+                ("oauth_secret_encrypted", models.TextField(blank=True, editable=False)),
+                (
+                    "default_source",
+                    models.CharField(
+                        choices=[
+                            ("INSTORE", "INSTORE"),
+                            ("MARTJACK", "MARTJACK"),
+                            ("WECHAT", "WECHAT"),
+                            ("LINE", "LINE"),
+                            ("ALL", "ALL"),
+                        ],
+                        default="INSTORE",
+                        max_length=10,
+                    ),
+                ),
+                ("default_account_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC", max_length=64, validators=[lookup.models.validate_time_zone]
+                    ),
+                ),
+                (
+                    "connect_timeout",
+                    models.FloatField(blank=True, help_text="Seconds; blank = default.", null=True),
+                ),
+                (
+                    "read_timeout",
+                    models.FloatField(blank=True, help_text="Seconds; blank = default.", null=True),
+                ),
+                (
+                    "deadline",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Overall seconds per call; blank = default.",
+                        null=True,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'Capillary org',
-                'ordering': ['name'],
+                "verbose_name": "Capillary org",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='OrgAccess',
+            name="OrgAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sources', models.CharField(blank=True, help_text='Comma-separated sources this user may see (e.g. INSTORE,WECHAT); blank = all.', max_length=100)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='lookup.org')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='org_grants', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sources",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated sources this user may see (e.g. INSTORE,WECHAT); blank = all.",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="lookup.org",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="org_grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'org access grant',
-                'unique_together': {('user', 'org')},
+                "verbose_name": "org access grant",
+                "unique_together": {("user", "org")},
             },
         ),
     ]

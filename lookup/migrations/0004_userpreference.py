@@ -8,19 +8,38 @@ import lookup.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lookup', '0003_roles'),
+        ("lookup", "0003_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UserPreference',
+            name="UserPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(blank=True, help_text="Dates are shown in this zone; blank = the org's time zone.", max_length=64, validators=[lookup.models.validate_time_zone])),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lookup_preference', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        blank=True,
+                        help_text="Dates are shown in this zone; blank = the org's time zone.",
+                        max_length=64,
+                        validators=[lookup.models.validate_time_zone],
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lookup_preference",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lookup', '0004_userpreference'),
+        ("lookup", "0004_userpreference"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='org',
-            name='calls_per_minute',
-            field=models.PositiveIntegerField(blank=True, help_text='Most calls to Capillary per minute for this org, shared by every worker (blank = CAPILLARY_CALLS_PER_MINUTE; 0 = no limit). Over it, pages serve cached copies.', null=True),
+            model_name="org",
+            name="calls_per_minute",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Most calls to Capillary per minute for this org, shared by every worker (blank = CAPILLARY_CALLS_PER_MINUTE; 0 = no limit). Over it, pages serve cached copies.",
+                null=True,
+            ),
         ),
     ]

@@ -52,7 +52,9 @@ class Command(BaseCommand):
         try:
             return Org.objects.get(slug=slug)
         except Org.DoesNotExist:
-            raise CommandError(f"No org with slug {slug!r}. `manage.py orgs list` shows them.") from None
+            raise CommandError(
+                f"No org with slug {slug!r}. `manage.py orgs list` shows them."
+            ) from None
 
     def _secret(self, var: str | None, label: str) -> str | None:
         if var:
