@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ VIEW_ACTIONS = (Action.LOOKUP, Action.TAB, Action.REFRESH, Action.REVEAL, Action
 
 
 _CONTROL = dict.fromkeys([*range(32), 127])
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 def _clean(value: object, limit: int) -> str:
@@ -89,8 +91,11 @@ def record(
 
 
 def _org_named(slug: str) -> Org | None:
-    """Return the org with this slug, active or not, whoever may see it."""
-    if len(slug) > Org._meta.get_field("slug").max_length:
+    """Return the org with this slug, active or not, whoever may see it.
+
+    Text that cannot be a slug (too long, NUL bytes PostgreSQL refuses) is not looked up.
+    """
+    if len(slug) > Org._meta.get_field("slug").max_length or not _SLUG.fullmatch(slug):
         return None
     return Org.objects.filter(slug=slug).only("pk", "slug").first()
 
