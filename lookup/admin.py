@@ -226,7 +226,7 @@ class OrgAccessAdmin(GrantBounds, admin.ModelAdmin):
         return super().get_form(request, obj, change, form=self._form(request), **kwargs)
 
 
-# --- Audit trail (issue 5): read-only, for everyone, superusers included. ---------------
+# --- Audit trail: read-only, for everyone, superusers included. ---------------
 
 
 @admin.register(AuditRecord)

@@ -169,7 +169,7 @@ class SessionEpoch(models.Model):
         return f"Session epoch {self.value} of {self.user_id}"
 
 
-# --- Audit trail (issue 5) ----------------------------------------------------------------
+# --- Audit trail -------------------------------------------------------------------------
 
 
 class AuditRecordQuerySet(models.QuerySet):

@@ -250,7 +250,7 @@ LOGGING = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 DEFAULT_EXCEPTION_REPORTER_FILTER = "lookup.debug.CredentialSafeFilter"
 
-# --- Roles, privacy, audit trail and hardening (issue 5) -------------------------------
+# --- Roles, privacy, audit trail and hardening ---------------------------------------
 # Appended as one block so the rest of this file stays the foundation's.
 INSTALLED_APPS += ["csp"]
 # The request ID and log context come first, so every later layer (and its logs) has them.
@@ -297,7 +297,7 @@ LOGGING["formatters"]["text"]["format"] = (
     "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 )
 
-# --- Caching and resilience (issue 4; see "Caching and resilience" in README.md) -------------
+# --- Caching and resilience (see "Caching and resilience" in README.md) ---------------------
 # Freshness of cached Capillary answers, per kind of part: "base" (no embed), each embed name,
 # and "images". CACHE_FRESH_OVERRIDES / CACHE_STALE_OVERRIDES take "points=30,images=120".
 

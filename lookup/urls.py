@@ -38,7 +38,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Roles, privacy and the audit trail (issue 5), kept in one block below the routes above.
+# Roles, privacy and the audit trail.
 from lookup.views import audit as audit_views  # noqa: E402
 from lookup.views import reveal  # noqa: E402
 
@@ -48,7 +48,7 @@ urlpatterns += [
     path("audit/export.csv", audit_views.audit_export, name="audit-export"),
 ]
 
-# Capillary breaker status for staff, and the benchmark's reference view (issue 4).
+# Capillary breaker status for staff, and the benchmark's reference view.
 from lookup.views import ops  # noqa: E402
 
 urlpatterns += ops.urlpatterns
