@@ -1,15 +1,17 @@
 """Who may look up what: org and source grants, role checks, and the view decorators.
 
 Every customer URL (page, tabs, images, reveal) is wrapped in
-`customer_access_required`, which decides before any cache read or upstream call:
+`customer_access_required`, which decides once, before any cache read or upstream call:
 no grant for the org or source answers 404 (the same as a customer that does not
 exist, so grants cannot be probed); a role without the raw response asking for it
-answers 403; too many distinct customers answers 429.
+answers 403; too many distinct customers answers 429; a customer ID, source or page
+option that cannot be used answers 400. The view then receives the viewer's `Lookup`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from http import HTTPStatus
 
@@ -18,7 +20,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lookup import audit, roles, throttle, viewer
+from lookup import audit, roles, tabs, throttle, viewer
+from lookup.capillary import CustomerQuery, InvalidQuery
 from lookup.inputs import whole_number
 from lookup.middleware import set_customer, set_user
 from lookup.models import Org
@@ -126,11 +129,64 @@ def _param(request: HttpRequest, name: str) -> str:
     return (value or "").strip()
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What a viewer may look up and asked for: org, customer query, page options, zone."""
+
+    org: Org
+    query: CustomerQuery
+    options: tabs.PageOptions
+    org_param: str  # the `org` URL parameter as given ("" when the user has one org)
+    tz: str
+    refresh_asked: bool
+
+
+def error_page(
+    request: HttpRequest, title: str, message: str, status: int, **extra: object
+) -> HttpResponse:
+    """Render the customer error page with this status."""
+    context = {"title": title, "message": message, "status": status, **extra}
+    return render(request, "lookup/customer-error.html", context, status=status)
+
+
+def bad_input(request: HttpRequest, message: str) -> HttpResponse:
+    """Answer 400 with a message saying what to fix."""
+    return error_page(request, "That lookup can't be made", message, HTTPStatus.BAD_REQUEST)
+
+
+def _given(request: HttpRequest, name: str, default: str) -> str:
+    """Return the parameter as given (even empty), or the default when it is absent."""
+    for params in (request.GET, request.POST):
+        if name in params:
+            return params[name]
+    return default
+
+
+def _lookup(
+    request: HttpRequest, org: Org, customer_id: str, source: str, asked: str
+) -> Lookup | HttpResponse:
+    """Return the checked Lookup, or the 400 page saying what cannot be used."""
+    try:
+        query = CustomerQuery.parse(
+            customer_id,
+            source=source or org.default_source,
+            account_id=_given(request, "accountId", org.default_account_id),
+        )
+        options = tabs.parse_options(request.GET)
+    except (InvalidQuery, tabs.BadOption) as exc:
+        return bad_input(request, exc.message)
+    refresh = request.GET.get("refresh", "")
+    if refresh not in ("", "0", "1"):
+        return bad_input(request, "Refresh must be 1 or 0.")
+    tz = viewer.facts(request.user)["tz"] or org.time_zone
+    return Lookup(org, query, options, asked, tz, refresh == "1")
+
+
 def customer_access_required(view: View) -> View:
     """Let the view run only for a signed-in user granted the org, source (and tab).
 
-    Decides from the URL before any cache read or upstream call, and records
-    every refusal. Sets `request.lookup_org` and `request.lookup_source`.
+    Decides from the URL before any cache read or upstream call, records every refusal,
+    and calls `view(request, lookup, ...)` with the viewer's Lookup.
     """
 
     @wraps(view)
@@ -166,9 +222,10 @@ def customer_access_required(view: View) -> View:
             wait = throttle.lookup_retry_after(user.pk, number)
             if wait is not None:
                 return too_many(request, wait, org=org, customer_id=number, source=source)
-        request.lookup_org = org
-        request.lookup_source = source
-        return view(request, customer_id, *args, **kwargs)
+        lookup = _lookup(request, org, customer_id, source, asked)
+        if isinstance(lookup, HttpResponse):
+            return lookup
+        return view(request, lookup, *args, **kwargs)
 
     return login_required(wrapper)
 

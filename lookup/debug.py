@@ -10,7 +10,6 @@ from django.views.debug import SafeExceptionReporterFilter
 SENSITIVE_MODULES = (
     "lookup.capillary",
     "lookup.services",
-    "lookup.flight",
     "lookup.crypto",
     "lookup.models",
     "requests",

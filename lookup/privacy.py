@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any
 
 from django.core import signing
-from django.http import HttpRequest
 
 from lookup import roles
 from lookup.capillary import CapillaryError, records
@@ -308,11 +307,10 @@ def _mask_data(data: Any, org_pk: int | None) -> Any:
     return dataclasses.replace(data, customer=customer, raw_text=masked_text)
 
 
-def prepare_parts(request: HttpRequest, parts: dict[str, Any]) -> dict[str, Any]:
+def prepare_parts(user: Any, org: Any, parts: dict[str, Any]) -> dict[str, Any]:
     """Return the parts as this viewer may see them."""
-    if roles.sees_pii(request.user):
+    if roles.sees_pii(user):
         return parts
-    org = getattr(request, "lookup_org", None)
     org_pk = org.pk if org is not None else None
     return {
         name: value
@@ -322,6 +320,6 @@ def prepare_parts(request: HttpRequest, parts: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def prepare(request: HttpRequest, data: Any) -> Any:
+def prepare(user: Any, org: Any, data: Any) -> Any:
     """Return one CustomerData as this viewer may see it."""
-    return prepare_parts(request, {"data": data})["data"]
+    return prepare_parts(user, org, {"data": data})["data"]

@@ -1,8 +1,8 @@
 """The customer page's tabs: which upstream parts each needs, and who builds its context.
 
-A *part* is one upstream call: the base record, or the base record with exactly one
-embed (or one group of flags). Each part is cached on its own, so opening a tab
-fetches only the parts it needs that are not cached yet, all at once.
+A *part* is what one embed (or one group of flags) adds to the record, or the record
+itself. Each part is cached on its own, so opening a tab fetches only the parts it needs
+that are not cached yet, in one upstream call (lookup.services.combine).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ HEADER_PARTS = ("base", "points", "mlp")
 PART_LABELS = {
     "base": "Customer record (profiles, loyalty info, fraud, NDNC and opt-in status)",
     "points": "Points summary (embed=points)",
-    "mlp": "Loyalty programs (embed=mlp)",
+    "mlp": "Loyalty programs (embed=mlp, with today's gaps)",
     "subscriptions": "Subscriptions (embed=subscriptions)",
     "expirySchedules": "Points expiry schedule (embed=expirySchedules)",
     "expiredPoints": "Expired points (embed=expiredPoints)",
@@ -173,6 +173,10 @@ def part_query(base: CustomerQuery, name: str, options: PageOptions) -> Customer
             optin_status=True,
             included_only_current_profile=options.only_current_profile,
         )
+    if name == "mlp":
+        # Today's gaps come with the programs at no extra cost, and make the programs
+        # part the same query as the upgrade tab's gaps without a projection.
+        return plain.replace(embed=frozenset({"mlp"}), gap_to_upgrade=0, gap_to_renew=0)
     if name in EMBED_PARTS:
         return plain.replace(embed=frozenset({name}))
     if name == "slabHistory":

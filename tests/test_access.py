@@ -56,7 +56,7 @@ def cache_spy(monkeypatch):
     """
     from django.core.cache import cache
 
-    from lookup.cache import NAMESPACE
+    from lookup.services.store import NAMESPACE
 
     reads: list[str] = []
     real_get, real_get_many = cache.get, cache.get_many

@@ -30,7 +30,7 @@ def each_cache(request, settings):
                 pytest.fail("Redis is needed for the session tests on Redis")
             pytest.skip("Redis is not running at 127.0.0.1:6379 (and REDIS_URL is not set)")
         location = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-        backend = {"BACKEND": "lookup.redis_cache.RedisCache", "LOCATION": location}
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
         settings.CACHES = {"default": {**backend, "KEY_PREFIX": prefix}}
     else:
         backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}

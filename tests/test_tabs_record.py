@@ -31,8 +31,7 @@ def render_tab(org, customer_id: int, slug: str, days: int = 0) -> str:
     query = CustomerQuery(customer_id=customer_id, source="INSTORE")
     options = PageOptions(gap_days=days)
     queries = {name: part_query(query, name, options) for name in TAB_BY_SLUG[slug].parts}
-    fetched = services.fetch_many(org, queries.values())
-    parts = {name: fetched[q] for name, q in queries.items()}
+    parts = services.fetch(org, queries)
     ctx = TabContext(org=org, query=query, options=options, tz=org.time_zone, parts=parts)
     base = ctx.data("base")
     context = {

@@ -20,14 +20,14 @@ logger = logging.getLogger(__name__)
 PAGE = "lookup/customer.html"
 
 
-def _tab_parts(request: HttpRequest, lookup: common.Lookup, tab: tabs.Tab) -> tuple[str, ...]:
+def _tab_parts(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> tuple[str, ...]:
     """Return the parts a tab shows; the raw tab shows every part of the customer cached now."""
     if tab.slug == "raw":
         return tuple(dict.fromkeys([*tabs.HEADER_PARTS, *common.cached_part_names(lookup)]))
     return tab.parts
 
 
-def _refresh(request: HttpRequest, lookup: common.Lookup) -> tuple[bool, bool]:
+def _refresh(request: HttpRequest, lookup: access.Lookup) -> tuple[bool, bool]:
     """Return (refresh now, refresh refused) for a `refresh=1` request."""
     if not lookup.refresh_asked:
         return False, False
@@ -52,7 +52,7 @@ def _build(tab: tabs.Tab, ctx: tabs.TabContext) -> tuple[dict[str, Any], str]:
 
 def _tab_context(
     request: HttpRequest,
-    lookup: common.Lookup,
+    lookup: access.Lookup,
     tab: tabs.Tab,
     parts: dict[str, Any],
     refused: bool,
@@ -102,7 +102,7 @@ def _tab_context(
 
 def _page_context(
     request: HttpRequest,
-    lookup: common.Lookup,
+    lookup: access.Lookup,
     tab: tabs.Tab,
     parts: dict[str, Any],
     refused: bool,
@@ -127,7 +127,7 @@ def _fragment_wanted(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _whole_page(request: HttpRequest, lookup: common.Lookup, tab: tabs.Tab) -> HttpResponse:
+def _whole_page(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> HttpResponse:
     """Fetch the header and tab parts in one concurrent call and render the whole page."""
     refresh, refused = _refresh(request, lookup)
     names = [*tabs.HEADER_PARTS, *_tab_parts(request, lookup, tab)]
@@ -165,11 +165,8 @@ def _outcome(error: CapillaryError) -> str:
 @vary_on_headers("HX-Request")
 @access.customer_access_required
 @require_GET
-def customer(request: HttpRequest, customer_id: str) -> HttpResponse:
+def customer(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
     """Show the customer: the header and the open tab (`?tab=`); htmx gets the header only."""
-    lookup = common.resolve(request, customer_id)
-    if isinstance(lookup, HttpResponse):
-        return lookup
     slug = request.GET.get("tab") or tabs.DEFAULT_TAB
     tab = tabs.TAB_BY_SLUG.get(slug)
     if tab is None:
@@ -190,11 +187,8 @@ def customer(request: HttpRequest, customer_id: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 @access.customer_access_required
 @require_GET
-def customer_tab(request: HttpRequest, customer_id: str, slug: str) -> HttpResponse:
+def customer_tab(request: HttpRequest, lookup: access.Lookup, slug: str) -> HttpResponse:
     """Show one tab: htmx gets its fragment, a plain GET the whole page with it open."""
-    lookup = common.resolve(request, customer_id)
-    if isinstance(lookup, HttpResponse):
-        return lookup
     tab = tabs.TAB_BY_SLUG.get(slug)
     if tab is None:
         return common.error_page(request, "Not found", "There is no such tab.", 404)

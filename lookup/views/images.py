@@ -70,14 +70,13 @@ def _download(url: str) -> tuple[bytes, str] | str:
 
 @access.customer_access_required
 @require_GET
-def customer_image(request: HttpRequest, customer_id: str, kind: str, index: int) -> HttpResponse:
+def customer_image(
+    request: HttpRequest, lookup: access.Lookup, kind: str, index: int
+) -> HttpResponse:
     """Send one of the customer's images, never exposing its URL or the org's credentials."""
     part = IMAGE_KINDS.get(kind)
     if part is None:
         return _plain("There is no such kind of image.", HTTPStatus.NOT_FOUND)
-    lookup = common.resolve(request, customer_id)
-    if isinstance(lookup, HttpResponse):
-        return lookup
     image, error = _pick(common.fetch_parts(request, lookup, [part]), part, index)
     expires = getattr(image, "expires_at", None)
     if image is not None and expires is not None and expires - EXPIRY_MARGIN < datetime.now(UTC):

@@ -9,22 +9,22 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from lookup import cache, resilience
 from lookup.models import Org
+from lookup.services import breaker, upstream
 
 
 def _row(org: Org) -> dict:
-    state = resilience.org_state(org.pk)
-    at = cache.now()
+    paused = breaker.blocked(org.pk)
+    limited = upstream.blocked(org.pk) if paused is None else None
     return {
         "org": org,
-        "breaker": state.breaker,
-        "failures": state.failures,
-        "open_for": max(0, round(state.open_until - at)) if state.breaker == "open" else None,
-        "limited_for": round(state.limited_until - at) if state.limited_until else None,
-        "probing": state.probing,
-        "budget": resilience.budget_for(org.pk).counts(),
-        "quota_used": resilience.quota_used(org.pk),
+        "breaker": "open" if paused else "closed",
+        "failures": 0,
+        "open_for": paused.retry_after if paused else None,
+        "limited_for": limited.retry_after if limited else None,
+        "probing": False,
+        "budget": upstream.budget_for(org.pk).counts(),
+        "quota_used": upstream.quota_used(org.pk),
         "quota": org.calls_per_minute
         if org.calls_per_minute is not None
         else settings.CAPILLARY_CALLS_PER_MINUTE,
@@ -50,7 +50,7 @@ def breakers(request: HttpRequest) -> HttpResponse:
 @require_POST
 def close_breaker(request: HttpRequest, org_id: int) -> HttpResponse:
     """Close an org's breaker and forget its rate limit (after Capillary is known to be back)."""
-    resilience.reset(org_id)
+    upstream.reset(org_id)
     return redirect("ops-breakers")
 
 

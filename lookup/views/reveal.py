@@ -23,9 +23,9 @@ def _widget(request: HttpRequest, error: str, status: int = HTTPStatus.OK) -> Ht
 
 @access.customer_access_required
 @require_POST
-def reveal(request: HttpRequest, customer_id: str) -> HttpResponse:
+def reveal(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
     """Show the clear value a signed reference points at, and record that it was shown."""
-    org, source = request.lookup_org, request.lookup_source
+    org, source, customer_id = lookup.org, lookup.query.source, str(lookup.query.customer_id)
     try:
         org_pk, ref_customer, params, path = privacy.read_ref(request.POST.get("ref", ""))
     except (signing.BadSignature, ValueError, TypeError):

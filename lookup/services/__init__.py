@@ -1,0 +1,453 @@
+"""The service layer: the only thing views call to reach Capillary.
+
+A view asks for the parts it shows (`fetch(org, {name: query})`). Each part is answered,
+in order: from a fresh cached copy; from a usable stale copy while one background refresh
+runs; by joining a fetch already in flight that will store it (in this process, or in any
+process sharing the cache); and what is left by **one** upstream call that asks for all
+of it at once, whose answer is cut back into the parts and cached per part. When that
+call fails the way a slow or broken Capillary fails, a part's last good copy is served,
+marked stale with the reason.
+
+Read top to bottom: `fetch` -> `_load` (single-flight in this process) -> `_lead` (the
+shared locks) -> `_call` (one upstream call per group of parts that can share one).
+`store` keeps the entries, `singleflight` the flights and locks, `combine` merges and
+splits queries, `upstream` calls Capillary behind the org's rate limits and breaker.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+
+from lookup.capillary import CapillaryError, CustomerQuery, records
+from lookup.capillary.errors import CustomerDeleted, CustomerNotFound, UpstreamTimeout
+from lookup.models import Org
+from lookup.services import combine, singleflight, store, upstream
+from lookup.services.upstream import client_for, forget_clients
+
+__all__ = [
+    "CustomerData",
+    "allow_refresh",
+    "client_for",
+    "fetch",
+    "fetch_customer",
+    "forget_clients",
+    "in_cache",
+    "test_org",
+    "wait_for_refreshes",
+]
+logger = logging.getLogger("lookup.services")
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    """One part of a customer, fresh or from the cache.
+
+    `params` are the part's own query parameters (what names it in the cache and in a
+    reveal reference); `call_params` are what the upstream call that fetched it sent.
+    `customer` may be shared with other requests of this process: treat it as read-only.
+    """
+
+    customer: records.Customer
+    raw_text: str
+    request_id: str | None
+    path: str
+    params: list[tuple[str, str]]
+    fetched_at: float
+    call_params: list[tuple[str, str]] = field(default_factory=list)
+    from_cache: bool = False
+    warnings: list = field(default_factory=list)
+    # Served because Capillary failed or is held back; `stale_reason` says why, in words.
+    stale: bool = False
+    stale_reason: str = ""
+    # Past its freshness and being refreshed in the background.
+    revalidating: bool = False
+
+    @property
+    def age_seconds(self) -> float:
+        return max(0.0, store.now() - self.fetched_at)
+
+    @property
+    def fetched_at_datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.fetched_at, dt.UTC)
+
+    @property
+    def age_text(self) -> str:
+        """Return the age in words ("42 s ago", "6 min ago")."""
+        from lookup.templatetags.lookup_tags import age_words
+
+        return age_words(self.age_seconds)
+
+
+def _from_entry(org: Org, query: CustomerQuery, entry: store.Entry, **flags) -> CustomerData:
+    customer = store.parsed(store.entry_key(org.pk, query), entry)
+    return CustomerData(
+        customer=customer,
+        raw_text=entry.raw_text,
+        request_id=entry.request_id,
+        path=entry.path,
+        params=query.params(),
+        call_params=list(entry.params),
+        fetched_at=entry.fetched_at,
+        warnings=list(customer.warnings),
+        **flags,
+    )
+
+
+# -- what views call ----------------------------------------------------------------------------
+
+
+def fetch(
+    org: Org, parts: Mapping[str, CustomerQuery], *, refresh: bool = False
+) -> dict[str, CustomerData | CapillaryError]:
+    """Return each named part's data (or its error), making at most one call per view.
+
+    `refresh` skips freshness (not single-flight: a refresh joins a fetch in flight).
+    """
+    queries = list(dict.fromkeys(parts.values()))
+    if not queries:
+        return {}
+    found = store.read_many(org.pk, queries)
+    at = store.now()
+    results: dict[CustomerQuery, CustomerData | CapillaryError] = {}
+    needs: dict[CustomerQuery, tuple[store.Entry | None, str]] = {}
+    stale: dict[CustomerQuery, tuple[store.Entry, str]] = {}
+    for query in queries:
+        entry, generation = found[query]
+        if refresh or entry is None or not entry.is_usable(at):
+            needs[query] = (entry, generation)
+        elif entry.is_fresh(at):
+            results[query] = _from_entry(org, query, entry, from_cache=True)
+        else:
+            stale[query] = (entry, generation)
+    if stale:
+        results.update(_serve_stale(org, stale))
+    if needs:
+        results.update(_load(org, needs, wait=True))
+    return {name: results[query] for name, query in parts.items()}
+
+
+def fetch_customer(org: Org, query: CustomerQuery, *, refresh: bool = False) -> CustomerData:
+    """Return one query's data; raise its CapillaryError when it failed with no usable copy."""
+    result = fetch(org, {"customer": query}, refresh=refresh)["customer"]
+    if isinstance(result, CapillaryError):
+        raise result
+    return result
+
+
+def in_cache(org: Org, queries: Iterable[CustomerQuery]) -> set[CustomerQuery]:
+    """Return which of the queries have a usable cached answer (one cache round trip)."""
+    found = store.read_many(org.pk, queries)
+    at = store.now()
+    return {q for q, (entry, _gen) in found.items() if entry is not None and entry.is_usable(at)}
+
+
+def allow_refresh(user_id: int, org: Org, customer_id: int) -> bool:
+    """Return whether this user may bypass the cache now (REFRESH_LIMIT per window)."""
+    window = settings.REFRESH_WINDOW_SECONDS
+    slot = int(store.now() // window)
+    key = f"{store.NAMESPACE}:refresh:{user_id}:{slot}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        used = 1
+    return used <= settings.REFRESH_LIMIT
+
+
+def test_org(org: Org, customer_id: int = 1) -> tuple[bool, str]:
+    """Make one authenticated call for the org; return (ok, what happened)."""
+    try:
+        fetch_customer(
+            org, CustomerQuery(customer_id=customer_id, source=org.default_source), refresh=True
+        )
+    except CustomerNotFound:
+        return True, "Credentials accepted (the probe customer does not exist, which is fine)."
+    except Exception as exc:  # noqa: BLE001 - reported to the operator, not raised
+        return False, getattr(exc, "message", None) or exc.__class__.__name__
+    return True, "Credentials accepted."
+
+
+# -- stale copies -------------------------------------------------------------------------------
+
+
+def _serve_stale(
+    org: Org, stale: dict[CustomerQuery, tuple[store.Entry, str]]
+) -> dict[CustomerQuery, CustomerData]:
+    """Serve usable stale copies; refresh them in the background in one call when allowed."""
+    held_back = upstream.blocked(org.pk)
+    served: dict[CustomerQuery, CustomerData] = {}
+    refresh: dict[CustomerQuery, tuple[store.Entry | None, str]] = {}
+    for query, (entry, generation) in stale.items():
+        if held_back is not None:
+            reason = upstream.stale_reason(held_back)
+        else:
+            reason = store.failed_refresh(store.entry_key(org.pk, query), entry)
+        if reason:
+            served[query] = _from_entry(
+                org, query, entry, from_cache=True, stale=True, stale_reason=reason
+            )
+        else:
+            served[query] = _from_entry(org, query, entry, from_cache=True, revalidating=True)
+            refresh[query] = (entry, generation)
+    if refresh:
+        _revalidate_later(org, refresh)
+    return served
+
+
+def _fallback(
+    org: Org, query: CustomerQuery, copy: store.Entry | None, error: CapillaryError
+) -> CustomerData | CapillaryError:
+    """Answer a failed part with its last usable copy when the failure allows it."""
+    if copy is not None and copy.is_usable(store.now()) and upstream.serves_stale(error):
+        reason = upstream.stale_reason(error)
+        return _from_entry(org, query, copy, from_cache=True, stale=True, stale_reason=reason)
+    return error
+
+
+def _newer(entry: store.Entry | None, generation: str, copy: store.Entry | None) -> bool:
+    """Return whether `entry` was stored after the copy we started from."""
+    return (
+        entry is not None
+        and entry.generation == generation
+        and entry.is_usable(store.now())
+        and (copy is None or entry.fetched_at > copy.fetched_at)
+    )
+
+
+# -- single-flight ------------------------------------------------------------------------------
+
+Needs = dict[CustomerQuery, tuple["store.Entry | None", str]]
+
+
+def _patience(org: Org) -> float:
+    return 2 * (upstream.deadline(org) + singleflight.LOCK_MARGIN_SECONDS)
+
+
+def _load(org: Org, needs: Needs, *, wait: bool, depth: int = 0) -> dict:
+    """Fetch the parts through this process's flights: join those in flight, lead the rest."""
+    keys = {query: store.entry_key(org.pk, query) for query in needs}
+    by_key = {key: query for query, key in keys.items()}
+    joined, flight = singleflight.flights.join_or_lead(list(keys.values()))
+    results: dict = {}
+    if flight is not None:
+        mine = {by_key[key]: needs[by_key[key]] for key in flight.keys}
+        try:
+            got = _lead(org, mine, wait=wait)
+        except BaseException as exc:
+            singleflight.flights.land(flight, {}, exc)
+            raise
+        singleflight.flights.land(flight, {keys[q]: value for q, value in got.items()})
+        results.update(got)
+    if not wait:
+        return results  # a background refresh never queues behind another fetch
+    left: Needs = {}
+    for key, other in joined.items():
+        query = by_key[key]
+        value = other.result(key, 2 * _patience(org))
+        if value is None:
+            left[query] = needs[query]  # that fetch did not get this part: try ourselves
+        else:
+            results[query] = value
+    if left:
+        if depth >= 2:
+            error = UpstreamTimeout(detail="waited too long for a fetch in flight")
+            results.update({q: _fallback(org, q, left[q][0], error) for q in left})
+        else:
+            results.update(_load(org, left, wait=True, depth=depth + 1))
+    return results
+
+
+def _lead(org: Org, needs: Needs, *, wait: bool) -> dict:
+    """Take each part's shared lock; call for the parts we hold, wait for the others."""
+    ttl = upstream.deadline(org) + singleflight.LOCK_MARGIN_SECONDS
+    keys = {query: store.entry_key(org.pk, query) for query in needs}
+    tokens = {}
+    for query, key in keys.items():
+        token = singleflight.acquire(key, ttl)
+        if token is not None:
+            tokens[query] = token
+    results: dict = {}
+    try:
+        if tokens:
+            # The process that held a lock before us may have stored its answer just now.
+            now_found = store.read_many(org.pk, list(tokens))
+            for query in tokens:
+                entry = now_found[query][0]
+                if _newer(entry, needs[query][1], needs[query][0]):
+                    results[query] = _from_entry(org, query, entry, from_cache=True)
+            calls = {q: needs[q] for q in tokens if q not in results}
+            if calls:
+
+                def keep_lock() -> None:
+                    for query in calls:
+                        cache.touch(singleflight.lock_key(keys[query]), int(ttl) + 1)
+
+                results.update(_call(org, calls, keep_lock))
+    finally:
+        singleflight.release({keys[q]: token for q, token in tokens.items()})
+    elsewhere = {q: needs[q] for q in needs if q not in tokens}
+    if elsewhere and wait:
+        results.update(_wait_elsewhere(org, elsewhere))
+    return results
+
+
+def _wait_elsewhere(org: Org, needs: Needs) -> dict:
+    """Wait for another process's fetch of these parts to land in the cache.
+
+    When a lock goes without an answer (the holder failed, or died and the lock expired),
+    fetch what is left ourselves.
+    """
+    keys = {query: store.entry_key(org.pk, query) for query in needs}
+    give_up = time.monotonic() + _patience(org)
+    pending = dict(needs)
+    results: dict = {}
+    pause = 0.005
+    while pending:
+        found = store.read_many(org.pk, list(pending))
+        for query in list(pending):
+            entry = found[query][0]
+            if _newer(entry, pending[query][1], pending[query][0]):
+                results[query] = _from_entry(org, query, entry, from_cache=True)
+                del pending[query]
+        if not pending:
+            break
+        held = singleflight.locked(keys[q] for q in pending)
+        free = {q: pending.pop(q) for q in list(pending) if keys[q] not in held}
+        if free:
+            results.update(_lead(org, free, wait=False))
+            for query in free:
+                if query not in results:
+                    pending[query] = free[query]  # someone else took it first: keep waiting
+        if time.monotonic() > give_up:
+            error = UpstreamTimeout(detail="waited too long for another process's fetch")
+            results.update({q: _fallback(org, q, pending[q][0], error) for q in pending})
+            break
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.05)
+    return results
+
+
+# -- the upstream call --------------------------------------------------------------------------
+
+# Parts that cannot share one call (two gap projections, say) are fetched side by side.
+_group_pool = ThreadPoolExecutor(
+    max_workers=settings.CAPILLARY_PART_WORKERS, thread_name_prefix="capillary-call"
+)
+
+
+def _call(org: Org, needs: Needs, keep_lock) -> dict:
+    """Fetch the parts in as few upstream calls as can answer them (usually one)."""
+    groups = combine.plan(needs)
+    futures = [
+        _group_pool.submit(
+            contextvars.copy_context().run, _call_group, org, *group, needs, keep_lock
+        )
+        for group in groups[1:]
+    ]
+    results = _call_group(org, *groups[0], needs, keep_lock)
+    for future in futures:
+        results.update(future.result())
+    return results
+
+
+def _call_group(
+    org: Org, call: CustomerQuery, parts: list[CustomerQuery], needs: Needs, keep_lock
+) -> dict:
+    """Make one upstream call for these parts; store and return each part's slice."""
+    try:
+        result = upstream.call(org, call, keep_lock=keep_lock)
+    except CapillaryError as exc:
+        if isinstance(exc, CustomerDeleted):
+            store.purge_customer(org.pk, call.customer_id)
+        return {query: _fallback(org, query, needs[query][0], exc) for query in parts}
+    fetched_at = store.now()
+    if parts == [call]:
+        answers = [store.Answer(call, result.raw_text, result.customer)]
+    else:
+        pieces = combine.split(result.raw, call, parts)
+        answers = [
+            store.Answer(q, combine.dumps(pieces[q]), records.Customer.from_raw(pieces[q]))
+            for q in parts
+        ]
+    store.write_many(
+        org.pk,
+        answers,
+        request_id=result.request_id,
+        path=result.path,
+        params=list(result.params),
+        fetched_at=fetched_at,
+        generation=needs[parts[0]][1],
+    )
+    return {
+        answer.query: CustomerData(
+            customer=answer.customer,
+            raw_text=answer.raw_text,
+            request_id=result.request_id,
+            path=result.path,
+            params=answer.query.params(),
+            call_params=list(result.params),
+            fetched_at=fetched_at,
+            warnings=list(answer.customer.warnings),
+        )
+        for answer in answers
+    }
+
+
+# -- background refresh -------------------------------------------------------------------------
+
+_refresh_pool: ThreadPoolExecutor | None = None
+_refreshing: set[str] = set()
+_refresh_lock = threading.Lock()
+MAX_PENDING_REFRESHES = 64
+
+
+def _revalidate_later(org: Org, needs: Needs) -> None:
+    """Refresh stale parts in the background, in one call: bounded, and once per part."""
+    global _refresh_pool
+    keys = {query: store.entry_key(org.pk, query) for query in needs}
+    with _refresh_lock:
+        todo = {q: needs[q] for q, key in keys.items() if key not in _refreshing}
+        if not todo or len(_refreshing) >= MAX_PENDING_REFRESHES:
+            return
+        _refreshing.update(keys[q] for q in todo)
+        if _refresh_pool is None:
+            _refresh_pool = ThreadPoolExecutor(
+                max_workers=settings.CACHE_REFRESH_WORKERS, thread_name_prefix="cache-refresh"
+            )
+    _refresh_pool.submit(contextvars.copy_context().run, _revalidate, org, todo, keys)
+
+
+def _revalidate(org: Org, needs: Needs, keys: dict[CustomerQuery, str]) -> None:
+    try:
+        held = singleflight.locked(keys[q] for q in needs)
+        free = {q: needs[q] for q in needs if keys[q] not in held}
+        for query, value in _load(org, free, wait=False).items():
+            copy = needs[query][0]
+            if isinstance(value, CustomerData) and value.stale and copy is not None:
+                store.mark_failed_refresh(keys[query], copy, value.stale_reason)
+            elif isinstance(value, CapillaryError):
+                logger.info("background refresh of %s failed: %s", query.path, type(value).__name__)
+    except Exception:
+        logger.exception("background refresh of customer %s crashed", next(iter(needs)).customer_id)
+    finally:
+        with _refresh_lock:
+            _refreshing.difference_update(keys[q] for q in needs)
+
+
+def wait_for_refreshes(timeout: float = 10.0) -> bool:
+    """Wait until no background refresh is pending (tests, the benchmark); return if none is."""
+    give_up = time.monotonic() + timeout
+    while _refreshing and time.monotonic() < give_up:
+        time.sleep(0.01)
+    return not _refreshing
