@@ -14,6 +14,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 _real_getaddrinfo = socket.getaddrinfo
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Hash test passwords with MD5: PBKDF2's deliberate slowness costs a sign-in per user."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _loopback_only(host, *args, **kwargs):
     results = _real_getaddrinfo(host, *args, **kwargs)
     for family, _type, _proto, _canon, sockaddr in results:
