@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from lookup.sandbox.seeds import documented_text
 from lookup.sandbox.server import SandboxConfig, SandboxServer
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -35,6 +39,20 @@ def _loopback_only(host, *args, **kwargs):
 def loopback_guard(monkeypatch):
     """Fail any connection a test makes to an address outside 127.0.0.0/8 and ::1."""
     monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def documented_customer() -> Callable[[int], dict[str, Any]]:
+    """Return a function that parses a documented customer's response body, as the doc gives it.
+
+    The bodies are the sandbox's own package data (lookup/sandbox/documented/), so the tests
+    and the sandbox cannot drift apart. The ids are `lookup.sandbox.seeds.SEED_IDS`: 566881933 and 565261498.
+    """
+
+    def load(customer_id: int) -> dict[str, Any]:
+        return json.loads(documented_text(customer_id))
+
+    return load
 
 
 @pytest.fixture(scope="session")

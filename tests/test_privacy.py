@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,6 @@ from lookup.capillary import CustomerQuery, records
 from lookup.models import AuditRecord
 from tests.test_access import CUSTOMER, as_role  # noqa: F401 - fixture
 
-SEED = json.loads((Path(__file__).parent / "fixtures" / "seed_customer_566881933.json").read_text())
 MOBILE, EXTERNAL_ID, CARD = "1234512345", "12341234", "mtest00000000067003"
 CLEAR = (MOBILE, EXTERNAL_ID, CARD, "1999-08-08")
 
@@ -37,8 +35,13 @@ def test_mask_formats(kind, value, masked):
     assert value not in privacy.mask_for(kind, value) or len(value) <= 4
 
 
-def test_mask_raw_hides_every_personal_value():
-    masked = privacy.mask_raw(SEED)
+@pytest.fixture
+def seed(documented_customer):
+    return documented_customer(CUSTOMER)
+
+
+def test_mask_raw_hides_every_personal_value(seed):
+    masked = privacy.mask_raw(seed)
     text = json.dumps(masked)
     for value in CLEAR:
         assert value not in text
@@ -50,13 +53,13 @@ def test_mask_raw_hides_every_personal_value():
     assert customer.extended_fields["dob"] == "****-**-**"
 
 
-def test_masked_values_keep_their_reference():
-    masked = privacy.mask_raw(SEED, lambda path: "/".join(map(str, path)))
+def test_masked_values_keep_their_reference(seed):
+    masked = privacy.mask_raw(seed, lambda path: "/".join(map(str, path)))
     customer = records.Customer.from_raw(masked)
     value = customer.profiles[0].identifiers[0].value
     assert isinstance(value, privacy.Masked)
     assert value.ref == "profiles/0/identifiers/0/value"
-    assert privacy.value_at(SEED, ["profiles", 0, "identifiers", 0, "value"]) == MOBILE
+    assert privacy.value_at(seed, ["profiles", 0, "identifiers", 0, "value"]) == MOBILE
 
 
 def test_sweep_masks_copies_elsewhere():

@@ -26,7 +26,6 @@ from lookup.sandbox.faults import FAULT_IDS
 from lookup.sandbox.jsonout import dumps
 from lookup.sandbox.params import parse
 from lookup.sandbox.render import render, timeless
-from lookup.sandbox.seeds import BUBALUS_TEXT, TOM_SAWYER_TEXT
 from lookup.sandbox.server import SandboxConfig, SandboxServer
 
 BUBALUS, TOM = SEED_IDS
@@ -178,10 +177,10 @@ def test_oauth_token_expires() -> None:
 # -- seed customers ------------------------------------------------------------------------------
 
 
-def test_seed_bubalus_verbatim(server: SandboxServer) -> None:
+def test_seed_bubalus_verbatim(server: SandboxServer, documented_customer: Any) -> None:
     response = get(server, BUBALUS)
     body = response.json()
-    assert body == json.loads(BUBALUS_TEXT)
+    assert body == documented_customer(BUBALUS)
     assert list(body) == BASE_KEYS
     assert body["profiles"][0]["firstName"] == "Bubalus"
     assert body["profiles"][0]["identifiers"][1]["value"] == "[email protected]"
@@ -190,13 +189,15 @@ def test_seed_bubalus_verbatim(server: SandboxServer) -> None:
     assert b'"lifetimePurchases": 221350.000' in response.content  # the doc's exact text
 
 
-def test_seed_tom_sawyer_blocks_only_with_flags(server: SandboxServer) -> None:
+def test_seed_tom_sawyer_blocks_only_with_flags(
+    server: SandboxServer, documented_customer: Any
+) -> None:
     plain = get(server, TOM).json()
     assert list(plain) == BASE_KEYS
     assert plain["profiles"][0]["lastName"] == "Sawyer"
     documented = get(server, TOM, f"source=INSTORE&{FLAGS}")
-    assert documented.json() == json.loads(TOM_SAWYER_TEXT)
-    assert list(documented.json()) == list(json.loads(TOM_SAWYER_TEXT))
+    assert documented.json() == documented_customer(TOM)
+    assert list(documented.json()) == list(documented_customer(TOM))
     assert b'"lifetimePurchases": 10200.000' in documented.content
     only_ndnc = get(server, TOM, "source=INSTORE&ndncStatus=true").json()
     assert only_ndnc["ndncStatus"] == "NONE"
