@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import uuid
 
@@ -11,24 +9,15 @@ import pytest
 
 from lookup import redis_cache
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
 
 @pytest.fixture
-def backend():
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        if IN_CI or os.environ.get("REDIS_URL"):
-            pytest.fail("Redis is needed for the Redis cache backend tests")
-        pytest.skip("Redis is not running at 127.0.0.1:6379 (and REDIS_URL is not set)")
+def backend(redis_url):
     redis_cache.forget_clients()
     prefix = f"rc-test-{uuid.uuid4().hex[:8]}"
     made = []
 
     def make():
-        made.append(redis_cache.RedisCache(REDIS_URL, {"KEY_PREFIX": prefix}))
+        made.append(redis_cache.RedisCache(redis_url, {"KEY_PREFIX": prefix}))
         return made[-1]
 
     yield make
@@ -76,8 +65,8 @@ def test_it_is_djangos_backend(backend):
     assert cache.get("once") is None
 
 
-def test_different_servers_get_different_clients(backend):
+def test_different_servers_get_different_clients(backend, redis_url):
     one = backend()
-    other = redis_cache.RedisCache(REDIS_URL.rsplit("/", 1)[0] + "/14", {})
+    other = redis_cache.RedisCache(redis_url.rsplit("/", 1)[0] + "/14", {})
     assert one._cache is not other._cache
     assert one._cache is backend()._cache
