@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lookup.sandbox.data import SHAPES
@@ -39,9 +41,14 @@ def shows(page, slug: str) -> None:
 
 
 def images_loaded(page) -> bool:
-    """Return once every image in the panel has loaded (polled: the CSP forbids eval)."""
+    """Return once every image in the panel has loaded (polled: the CSP forbids eval).
+
+    The deadline is generous: on a loaded machine the images may take seconds, and a
+    test that waits for them passes as soon as they are there.
+    """
     check = "() => [...document.querySelectorAll('#tabpanel img')].every(i => i.complete && i.naturalWidth > 0)"
-    for _ in range(50):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         if page.evaluate(check):
             return page.locator("#tabpanel img").count() > 0
         page.wait_for_timeout(100)
