@@ -64,7 +64,8 @@ def test_privacy_switch(sign_in, live_server, screenshot):
 def test_masked_for_store_manager(sign_in, live_server):
     page = sign_in(roles.STORE_MANAGER)
     for tab in ("profile", "identifiers", "cards"):
-        page.goto(_customer(live_server, CUSTOMER, tab))
+        response = page.goto(_customer(live_server, CUSTOMER, tab))
+        assert response.status == 200, tab
         text = page.content()
         assert "1234512345" not in text and "12341234" not in text
     assert page.locator("form.pii-reveal").count() == 0
@@ -127,7 +128,8 @@ def test_audit_forbidden_for_agents(sign_in, live_server):
 def test_hostile_data_runs_no_script(sign_in, live_server, screenshot):
     page = sign_in(roles.LOYALTY_OPS)
     for tab in TAB_SLUGS:
-        page.goto(_customer(live_server, HOSTILE_CUSTOMER, tab))
+        response = page.goto(_customer(live_server, HOSTILE_CUSTOMER, tab))
+        assert response.status == 200, tab
         page.wait_for_load_state("networkidle")
         assert page.evaluate("typeof window.__xss") == "undefined", tab
         assert page.dialogs == [], tab

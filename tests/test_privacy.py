@@ -88,7 +88,9 @@ def test_masked_roles_never_see_clear_values(as_role, sandbox, role):
     client = as_role(role)
     for url in PAGES:
         for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-            html = client.get(url, **headers).content.decode()
+            response = client.get(url, **headers)
+            assert response.status_code == HTTPStatus.OK, url
+            html = response.content.decode()
             for value in CLEAR:
                 assert value not in html, (url, value)
 
@@ -96,7 +98,9 @@ def test_masked_roles_never_see_clear_values(as_role, sandbox, role):
 @pytest.mark.parametrize("role", [roles.LOYALTY_OPS, roles.ADMIN])
 def test_loyalty_ops_see_clear_values(as_role, sandbox, role):
     client = as_role(role)
-    html = client.get(f"/customers/{CUSTOMER}/tabs/identifiers/?source=INSTORE").content.decode()
+    response = client.get(f"/customers/{CUSTOMER}/tabs/identifiers/?source=INSTORE")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
     if "not available yet" not in html:
         assert MOBILE in html
 
