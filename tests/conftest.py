@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,34 @@ def _loopback_only(host, *args, **kwargs):
             if not address.is_loopback:
                 raise AssertionError(f"a test tried to reach a non-loopback address: {host}")
     return results
+
+
+class Clock:
+    """A clock the test moves by hand: call it for the time, ``advance`` it to move on."""
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Return a `Clock` that the cache's freshness decisions (``lookup.cache.clock``) follow."""
+    from lookup import cache
+
+    fake = Clock()
+    monkeypatch.setattr(cache, "clock", fake)
+    return fake
+
+
+def calls(sandbox) -> int:
+    """Return how many customer calls the sandbox has answered since its last reset."""
+    return sandbox.stats()["customer_calls"]
 
 
 @pytest.fixture(autouse=True)
