@@ -1,17 +1,38 @@
-"""Shared fixtures: the sandbox as a real server, a loopback-only guard, signed-in users."""
+"""Shared fixtures and constants: the sandbox as a real server, a loopback-only guard, users.
+
+Test modules import nothing from each other: what two of them share lives here.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from lookup.sandbox.seeds import documented_text
 from lookup.sandbox.server import SandboxConfig, SandboxServer
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+# In CI a service a test needs (Chromium, Redis) must be there: a missing one fails the test
+# instead of skipping it.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The documented customer Bubalus bubalis, the usual subject of a lookup in the tests.
+CUSTOMER = 566881933
+# The customer page's tabs, in the order the page shows them.
+TAB_SLUGS = ("profile", "identifiers", "loyalty", "cards", "upgrade", "groups", "raw")
 _real_getaddrinfo = socket.getaddrinfo
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hash test passwords with MD5: PBKDF2's deliberate slowness costs a sign-in per user."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _loopback_only(host, *args, **kwargs):
@@ -24,10 +45,52 @@ def _loopback_only(host, *args, **kwargs):
     return results
 
 
+class Clock:
+    """A clock the test moves by hand: call it for the time, ``advance`` it to move on."""
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Return a `Clock` that the cache's freshness decisions (``lookup.cache.clock``) follow."""
+    from lookup import cache
+
+    fake = Clock()
+    monkeypatch.setattr(cache, "clock", fake)
+    return fake
+
+
+def calls(sandbox) -> int:
+    """Return how many customer calls the sandbox has answered since its last reset."""
+    return sandbox.stats()["customer_calls"]
+
+
 @pytest.fixture(autouse=True)
 def loopback_guard(monkeypatch):
     """Fail any connection a test makes to an address outside 127.0.0.0/8 and ::1."""
     monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def documented_customer() -> Callable[[int], dict[str, Any]]:
+    """Return a function that parses a documented customer's response body, as the doc gives it.
+
+    The bodies are the sandbox's own package data (lookup/sandbox/documented/), so the tests
+    and the sandbox cannot drift apart. The ids are `lookup.sandbox.seeds.SEED_IDS`: 566881933 and 565261498.
+    """
+
+    def load(customer_id: int) -> dict[str, Any]:
+        return json.loads(documented_text(customer_id))
+
+    return load
 
 
 @pytest.fixture(scope="session")
@@ -109,11 +172,73 @@ def staff_client(client, org, django_user_model):
     return client
 
 
+@pytest.fixture
+def make_user(db, django_user_model) -> Callable[..., Any]:
+    """Return ``make_user(name, role=None, org=None, sources="")``, which creates a user.
+
+    The user gets the role (a group) when one is given and, when an org is given, a grant to
+    it limited to ``sources`` (empty: every source). The password is ``f"{name}-pass-123"``.
+    """
+    from django.contrib.auth.models import Group
+
+    from lookup import roles
+    from lookup.models import OrgAccess
+
+    def make(name: str, role: str | None = None, org: Any = None, sources: str = "") -> Any:
+        user = django_user_model.objects.create_user(name, password=f"{name}-pass-123")
+        if role:
+            roles.ensure_groups()  # a transactional (browser) test flushes the migration's groups
+            user.groups.add(Group.objects.get(name=role))
+        if org is not None:
+            OrgAccess.objects.create(user=user, org=org, sources=sources)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def as_role(client, org, make_user) -> Callable[..., Any]:
+    """Return ``as_role(role, *, sources="", grant=True)``: the test client, signed in.
+
+    Each call signs the client in as a new user of that role (None: no role), granted the
+    sandbox org for ``sources`` unless ``grant`` is False.
+    """
+
+    def sign_in(role: str | None, *, sources: str = "", grant: bool = True) -> Any:
+        name = (role or "norole").lower().replace(" ", "-").replace("-", "")[:20]
+        client.force_login(make_user(name, role, org if grant else None, sources))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Return the URL of the Redis the tests may use, once it has answered a PING.
+
+    That is REDIS_URL, else redis://127.0.0.1:6379/15. When Redis does not answer, the test is
+    skipped on a developer's machine, but fails in CI (CI=true) or when REDIS_URL was set.
+    """
+    import redis
+
+    explicit = os.environ.get("REDIS_URL", "")
+    url = explicit or "redis://127.0.0.1:6379/15"
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
+            client.ping()
+    except (redis.exceptions.RedisError, OSError) as error:
+        message = f"Redis at {url} does not answer ({error})"
+        if IN_CI or explicit:
+            pytest.fail(message)
+        pytest.skip(message + "; set REDIS_URL to run these tests")
+    return url
+
+
 # A sample value for each URL parameter, so a test can open every view. A new parameter
 # name fails `every_view` until it has samples here.
 URL_SAMPLES = {
     "customer_id": ["566881933"],
-    "slug": ["profile", "identifiers", "loyalty", "cards", "upgrade", "groups", "raw"],
+    "slug": list(TAB_SLUGS),
     "kind": ["customer", "associated"],
     "index": ["0"],
     "org_id": ["{org}"],
@@ -202,12 +327,20 @@ def page(chromium):
     context.close()
 
 
-def screenshot(page, name: str) -> str:
-    """Save a full-page screenshot under test-artifacts/screenshots/ for people to look at."""
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    path = os.path.join(SCREENSHOTS, f"{name}.png")
-    page.screenshot(path=path, full_page=True)
-    return path
+@pytest.fixture
+def screenshot(page) -> Callable[[str], str]:
+    """Return ``screenshot(name)``, which saves a full-page screenshot of the test's page.
+
+    The file is test-artifacts/screenshots/<name>.png, for people to look at; it returns the path.
+    """
+
+    def save(name: str) -> str:
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        path = os.path.join(SCREENSHOTS, f"{name}.png")
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return save
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ import pytest
 from django.contrib.auth.models import Group
 
 from lookup import roles
-from lookup.models import AuditRecord, Org, OrgAccess
+from lookup.models import AuditRecord
+from tests.conftest import CUSTOMER, TAB_SLUGS
 
 pytestmark = pytest.mark.django_db
 
-CUSTOMER = 566881933
 PAGE = f"/customers/{CUSTOMER}/?source=INSTORE"
-TAB_SLUGS = ("profile", "identifiers", "loyalty", "cards", "upgrade", "groups", "raw")
 CUSTOMER_URLS = [
     PAGE,
     *(f"/customers/{CUSTOMER}/tabs/{slug}/?source=INSTORE" for slug in TAB_SLUGS),
@@ -22,30 +21,6 @@ CUSTOMER_URLS = [
 ]
 OTHER_URLS = ["/", "/audit/", "/audit/export.csv"]
 ROLE_NAMES = [roles.STORE_MANAGER, roles.CALL_CENTRE_AGENT, roles.LOYALTY_OPS, roles.ADMIN]
-
-
-def make_user(django_user_model, name: str, role: str | None, org: Org | None, sources: str = ""):
-    """Return a user with this role (a group) and, when org is given, a grant to it."""
-    user = django_user_model.objects.create_user(name, password=f"{name}-pass-123")
-    if role:
-        roles.ensure_groups()  # a transactional (browser) test flushes the migration's groups
-        user.groups.add(Group.objects.get(name=role))
-    if org is not None:
-        OrgAccess.objects.create(user=user, org=org, sources=sources)
-    return user
-
-
-@pytest.fixture
-def as_role(client, org, django_user_model):
-    """Sign the test client in as a new user of the given role, granted the sandbox org."""
-
-    def sign_in(role: str | None, *, sources: str = "", grant: bool = True):
-        name = (role or "norole").lower().replace(" ", "-").replace("-", "")[:20]
-        user = make_user(django_user_model, name, role, org if grant else None, sources)
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_sign_in_and_look_up(signed_in_page, live_server):
+def test_sign_in_and_look_up(signed_in_page, live_server, screenshot):
     page = signed_in_page
     page.fill("#id_customer_id", "566881933")
     page.select_option("#id_source", "INSTORE")
@@ -17,7 +15,7 @@ def test_sign_in_and_look_up(signed_in_page, live_server):
     page.wait_for_url("**/customers/566881933/**")
     assert "Bubalus" in page.locator("h1").inner_text()
     assert page.get_by_text("naman_doc").first.is_visible()
-    screenshot(page, "customer-566881933")
+    screenshot("customer-566881933")
 
 
 def test_invalid_id_shows_inline_error(signed_in_page):

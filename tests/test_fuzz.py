@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lookup import roles
-from tests.test_access import make_user
 
 pytestmark = pytest.mark.django_db
 FUZZ = settings(
@@ -66,9 +65,9 @@ def _params(names):
 
 
 @pytest.fixture
-def ops_client(client, org, django_user_model, settings):
+def ops_client(client, org, make_user, settings):
     settings.LOOKUP_RATE_LIMIT = 0  # fuzzing looks up many customers; the limit is tested elsewhere
-    client.force_login(make_user(django_user_model, "fuzzer", roles.LOYALTY_OPS, org))
+    client.force_login(make_user("fuzzer", roles.LOYALTY_OPS, org))
     client.raise_request_exception = False
     return client
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from io import StringIO
 
 import pytest
@@ -131,7 +132,9 @@ def test_demo_setup_is_idempotent(django_user_model):
 def test_admin_secret_is_write_only(client, org, django_user_model):
     admin = django_user_model.objects.create_superuser("root", password="root-pass-123")
     client.force_login(admin)
-    page = client.get(f"/admin/lookup/org/{org.pk}/change/").content.decode()
+    response = client.get(f"/admin/lookup/org/{org.pk}/change/")
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
     assert "demo-password" not in page and "demo-secret" not in page
     assert org.till_password_encrypted not in page
     form = {

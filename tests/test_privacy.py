@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 
 from lookup import privacy, roles, tabs
 from lookup.capillary import CustomerQuery, records
 from lookup.models import AuditRecord
-from tests.test_access import CUSTOMER, as_role  # noqa: F401 - fixture
+from tests.conftest import CUSTOMER
 
-SEED = json.loads((Path(__file__).parent / "fixtures" / "seed_customer_566881933.json").read_text())
 MOBILE, EXTERNAL_ID, CARD = "1234512345", "12341234", "mtest00000000067003"
 CLEAR = (MOBILE, EXTERNAL_ID, CARD, "1999-08-08")
 
@@ -37,8 +35,13 @@ def test_mask_formats(kind, value, masked):
     assert value not in privacy.mask_for(kind, value) or len(value) <= 4
 
 
-def test_mask_raw_hides_every_personal_value():
-    masked = privacy.mask_raw(SEED)
+@pytest.fixture
+def seed(documented_customer):
+    return documented_customer(CUSTOMER)
+
+
+def test_mask_raw_hides_every_personal_value(seed):
+    masked = privacy.mask_raw(seed)
     text = json.dumps(masked)
     for value in CLEAR:
         assert value not in text
@@ -50,13 +53,13 @@ def test_mask_raw_hides_every_personal_value():
     assert customer.extended_fields["dob"] == "****-**-**"
 
 
-def test_masked_values_keep_their_reference():
-    masked = privacy.mask_raw(SEED, lambda path: "/".join(map(str, path)))
+def test_masked_values_keep_their_reference(seed):
+    masked = privacy.mask_raw(seed, lambda path: "/".join(map(str, path)))
     customer = records.Customer.from_raw(masked)
     value = customer.profiles[0].identifiers[0].value
     assert isinstance(value, privacy.Masked)
     assert value.ref == "profiles/0/identifiers/0/value"
-    assert privacy.value_at(SEED, ["profiles", 0, "identifiers", 0, "value"]) == MOBILE
+    assert privacy.value_at(seed, ["profiles", 0, "identifiers", 0, "value"]) == MOBILE
 
 
 def test_sweep_masks_copies_elsewhere():
@@ -81,19 +84,23 @@ PAGES = [
 
 
 @pytest.mark.parametrize("role", [roles.STORE_MANAGER, roles.CALL_CENTRE_AGENT, None])
-def test_masked_roles_never_see_clear_values(as_role, sandbox, role):  # noqa: F811
+def test_masked_roles_never_see_clear_values(as_role, sandbox, role):
     client = as_role(role)
     for url in PAGES:
         for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-            html = client.get(url, **headers).content.decode()
+            response = client.get(url, **headers)
+            assert response.status_code == HTTPStatus.OK, url
+            html = response.content.decode()
             for value in CLEAR:
                 assert value not in html, (url, value)
 
 
 @pytest.mark.parametrize("role", [roles.LOYALTY_OPS, roles.ADMIN])
-def test_loyalty_ops_see_clear_values(as_role, sandbox, role):  # noqa: F811
+def test_loyalty_ops_see_clear_values(as_role, sandbox, role):
     client = as_role(role)
-    html = client.get(f"/customers/{CUSTOMER}/tabs/identifiers/?source=INSTORE").content.decode()
+    response = client.get(f"/customers/{CUSTOMER}/tabs/identifiers/?source=INSTORE")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
     if "not available yet" not in html:
         assert MOBILE in html
 
@@ -108,7 +115,7 @@ REVEAL = f"/customers/{CUSTOMER}/reveal/?source=INSTORE"
 MOBILE_PATH = ["profiles", 0, "identifiers", 0, "value"]
 
 
-def test_agent_reveal_needs_a_reason(as_role, org, sandbox):  # noqa: F811
+def test_agent_reveal_needs_a_reason(as_role, org, sandbox):
     client = as_role(roles.CALL_CENTRE_AGENT)
     response = client.post(REVEAL, {"ref": _ref(org, MOBILE_PATH)}, HTTP_HX_REQUEST="true")
     assert response.status_code == HTTPStatus.OK
@@ -117,7 +124,7 @@ def test_agent_reveal_needs_a_reason(as_role, org, sandbox):  # noqa: F811
     assert not AuditRecord.objects.filter(action="reveal").exists()
 
 
-def test_agent_reveal_with_reason(as_role, org, sandbox):  # noqa: F811
+def test_agent_reveal_with_reason(as_role, org, sandbox):
     client = as_role(roles.CALL_CENTRE_AGENT)
     client.get(f"/customers/{CUSTOMER}/?source=INSTORE")  # the page view, which fills the cache
     calls = sandbox.stats()["customer_calls"]
@@ -134,7 +141,7 @@ def test_agent_reveal_with_reason(as_role, org, sandbox):  # noqa: F811
     assert MOBILE not in json.dumps(list(AuditRecord.objects.values()), default=str)
 
 
-def test_store_manager_cannot_reveal(as_role, org, sandbox):  # noqa: F811
+def test_store_manager_cannot_reveal(as_role, org, sandbox):
     client = as_role(roles.STORE_MANAGER)
     response = client.post(REVEAL, {"ref": _ref(org, MOBILE_PATH), "reason": "x"})
     assert response.status_code == HTTPStatus.FORBIDDEN
@@ -142,7 +149,7 @@ def test_store_manager_cannot_reveal(as_role, org, sandbox):  # noqa: F811
     assert sandbox.stats()["customer_calls"] == 0
 
 
-def test_reveal_rejects_a_forged_or_foreign_reference(as_role, org, sandbox):  # noqa: F811
+def test_reveal_rejects_a_forged_or_foreign_reference(as_role, org, sandbox):
     client = as_role(roles.CALL_CENTRE_AGENT)
     forged = client.post(REVEAL, {"ref": "not-a-ref", "reason": "x"})
     assert forged.status_code == HTTPStatus.BAD_REQUEST
@@ -152,17 +159,15 @@ def test_reveal_rejects_a_forged_or_foreign_reference(as_role, org, sandbox):  #
     assert sandbox.stats()["customer_calls"] == 0
 
 
-def test_reveal_needs_post(as_role):  # noqa: F811
+def test_reveal_needs_post(as_role):
     response = as_role(roles.CALL_CENTRE_AGENT).get(REVEAL)
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-def test_reveal_needs_csrf(client, org, django_user_model, sandbox):
+def test_reveal_needs_csrf(org, make_user, sandbox):
     from django.test import Client
 
-    from tests.test_access import make_user
-
-    user = make_user(django_user_model, "csrfagent", roles.CALL_CENTRE_AGENT, org)
+    user = make_user("csrfagent", roles.CALL_CENTRE_AGENT, org)
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     response = strict.post(REVEAL, {"ref": _ref(org, MOBILE_PATH), "reason": "x"})
@@ -170,18 +175,16 @@ def test_reveal_needs_csrf(client, org, django_user_model, sandbox):
     assert MOBILE not in response.content.decode()
 
 
-def test_pii_tag_renders_reveal_for_agents_only(rf, org, django_user_model):
+def test_pii_tag_renders_reveal_for_agents_only(rf, org, make_user):
     from django.contrib.auth.models import AnonymousUser  # noqa: F401
     from django.template import engines
-
-    from tests.test_access import make_user
 
     template = engines["django"].from_string("{% load privacy_tags %}{% pii value %}")
     value = privacy.Masked("******2345", ref="REF", kind="mobile")
     query = CustomerQuery(customer_id=CUSTOMER, source="INSTORE")
     for role, expect in ((roles.CALL_CENTRE_AGENT, True), (roles.STORE_MANAGER, False)):
         request = rf.get("/")
-        request.user = make_user(django_user_model, role[:10].replace(" ", ""), role, org)
+        request.user = make_user(role[:10].replace(" ", ""), role, org)
         html = template.render({"value": value, "query": query, "org": org}, request)
         assert "******2345" in html
         assert ("Reveal" in html) is expect

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 import pickle
+from http import HTTPStatus
 
 import pytest
 import requests
@@ -68,18 +69,31 @@ def test_no_credential_anywhere(agent_client, org, caplog, contexts, auth_mode):
     org.auth_mode = auth_mode
     org.save()
     caplog.set_level(logging.DEBUG)
-    pages = []
+    pages, statuses = [], []
     for customer_id in [
         566881933,
         565261498,
         123,
         FAULT_IDS["http_500"],
-        FAULT_IDS["rate_limited"],
         FAULT_IDS["html_error"],
+        FAULT_IDS["rate_limited"],  # last: after it, the dashboard holds back every lookup
     ]:
         response = agent_client.get(f"/customers/{customer_id}/", {"source": "INSTORE"})
+        statuses.append(response.status_code)
         pages.append(response.content.decode())
-    pages.append(agent_client.get("/", {"customer_id": "x"}).content.decode())
+    response = agent_client.get("/", {"customer_id": "x"})
+    statuses.append(response.status_code)
+    pages.append(response.content.decode())
+    # Each page is the one meant (not, say, a refusal), before it is scanned for secrets.
+    assert statuses == [
+        HTTPStatus.OK,
+        HTTPStatus.OK,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.BAD_GATEWAY,  # http_500
+        HTTPStatus.BAD_GATEWAY,  # html_error
+        HTTPStatus.SERVICE_UNAVAILABLE,  # rate_limited
+        HTTPStatus.BAD_REQUEST,  # the search form with a bad id
+    ]
     token = None
     if auth_mode == "oauth":
         token = services.client_for(org).auth._token
@@ -93,7 +107,9 @@ def test_no_credential_anywhere(agent_client, org, caplog, contexts, auth_mode):
 def test_wrong_credentials_message(agent_client, org):
     org.set_till_password("a-wrong-password")
     org.save()
-    body = agent_client.get("/customers/566881933/", {"source": "INSTORE"}).content.decode()
+    response = agent_client.get("/customers/566881933/", {"source": "INSTORE"})
+    assert response.status_code == HTTPStatus.BAD_GATEWAY
+    body = response.content.decode()
     assert "a-wrong-password" not in body
     assert hashlib.md5(b"a-wrong-password").hexdigest() not in body
 

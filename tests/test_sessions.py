@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from http import HTTPStatus
 
@@ -14,7 +12,6 @@ from django.test import Client
 from lookup import roles
 
 pytestmark = pytest.mark.django_db
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PAGE = "/audit/"  # reads the viewer's permissions and grants
 
 
@@ -23,13 +20,7 @@ def each_cache(request, settings):
     """Run the test on the local-memory cache and on Redis (skipped when Redis is not running)."""
     prefix = f"sessions-test-{uuid.uuid4().hex[:8]}"
     if request.param == "redis":
-        try:
-            socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        except OSError:
-            if IN_CI or os.environ.get("REDIS_URL"):
-                pytest.fail("Redis is needed for the session tests on Redis")
-            pytest.skip("Redis is not running at 127.0.0.1:6379 (and REDIS_URL is not set)")
-        location = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+        location = request.getfixturevalue("redis_url")
         backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
         settings.CACHES = {"default": {**backend, "KEY_PREFIX": prefix}}
     else:

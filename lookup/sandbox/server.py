@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -57,6 +57,8 @@ class SandboxServer:
         self._serving = False
         self._port = 0
         self._tokens: dict[str, float] = {}
+        # What OAuth token lifetimes are measured by; a test may swap in a clock it moves.
+        self.token_clock: Callable[[], float] = time.monotonic
         self._faults: dict[int | None, Fault] = {}
         self.latency: tuple[float, float] = (
             float(self.config.latency_ms),
@@ -211,7 +213,7 @@ class SandboxServer:
         ):
             return None
         token = secrets.token_urlsafe(32)
-        now = time.monotonic()
+        now = self.token_clock()
         with self._lock:
             if len(self._tokens) >= MAX_TOKENS:
                 self._tokens = {t: exp for t, exp in self._tokens.items() if exp > now}
@@ -226,7 +228,7 @@ class SandboxServer:
         if token:
             with self._lock:
                 expiry = self._tokens.get(token)
-            if expiry is not None and expiry > time.monotonic():
+            if expiry is not None and expiry > self.token_clock():
                 return True
         auth = headers.get("Authorization") or ""
         verdict = self._basic_verdicts.get(auth)
