@@ -33,6 +33,10 @@ class CapillaryError(Exception):
     title = "Capillary error"
     default_message = "Capillary could not answer this request."
     retryable = False
+    # Why an answer could not be read (InvalidResponse only); None for every other error.
+    reason: str | None = None
+    path: str | None = None
+    elapsed_ms: float | None = None
 
     def __init__(
         self,
@@ -61,9 +65,6 @@ class CapillaryError(Exception):
         # The request path and how long the call took; the client fills them in.
         self.path = path
         self.elapsed_ms = elapsed_ms
-
-    # Why an answer could not be read (InvalidResponse only); None for every other error.
-    reason: str | None = None
 
     def log_fields(self) -> dict[str, Any]:
         """Return what a log line needs: no credentials, no personal data, no Capillary text."""
