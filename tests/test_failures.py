@@ -75,6 +75,7 @@ def header_queries(org) -> list[CustomerQuery]:
         (200, {"message": PII_MESSAGE}, None),
         (200, {"message": "  customer IS deleted after pii  delete request.  "}, None),
         (404, {"message": "Customer was deleted after PII deletion request"}, None),
+        (403, {"message": "Customer deleted after a PII_delete request"}, None),
         (500, {"status": False, "message": PII_MESSAGE, "warnings": []}, None),
         (
             500,

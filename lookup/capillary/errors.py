@@ -11,7 +11,7 @@ from typing import Any
 PII_DELETED_MESSAGE = "Customer is deleted after PII delete request"
 # Capillary's wording varies a little by API version and proxy ("was deleted", "PII deletion").
 _PII_DELETED = re.compile(
-    r"customer\s+(?:is|was|has\s+been)\s+deleted\s+after\s+(?:an?\s+|the\s+)?"
+    r"customer\s+(?:(?:is|was|has\s+been)\s+)?deleted\s+after\s+(?:an?\s+|the\s+)?"
     r"pii[\s_-]+delet(?:e|ion)\s+request",
     re.IGNORECASE,
 )
