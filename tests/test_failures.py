@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 
 import pytest
+import requests
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils.html import escape
@@ -432,3 +433,25 @@ def test_capillary_errors_all_carry_log_fields():
         error = cls() if cls is not InvalidResponse else cls(reason="not_json")
         fields = error.log_fields()
         assert {"path", "upstream_status", "elapsed_ms", "code"} <= fields.keys()
+
+
+def test_sandbox_fault_answers(sandbox):
+    headers = BasicAuth("demo.till", "demo-password").headers(None, 0.0)
+
+    def get(name, **kwargs):
+        url = f"{sandbox.url}/v2/customers/{FAULT_IDS[name]}"
+        return requests.get(url, params=INSTORE, headers=headers, timeout=5, **kwargs)
+
+    v11 = get("pii_deleted_v11")
+    assert v11.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    (item,) = v11.json()["response"]["customers"]["customer"]
+    assert item["id"] == str(FAULT_IDS["pii_deleted_v11"])
+    assert item["item_status"]["code"] == "8109"
+    message = get("pii_deleted_message")
+    assert (message.status_code, message.json()) == (HTTPStatus.OK, {"message": PII_MESSAGE})
+    moved = get("redirect", allow_redirects=False)
+    assert moved.status_code == HTTPStatus.FOUND
+    assert moved.headers["Location"] == "/__sandbox/moved"
+    large = get("too_large", stream=True)
+    assert int(large.headers["Content-Length"]) > 9 * 1024 * 1024
+    large.close()
