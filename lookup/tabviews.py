@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from lookup.capillary import CapillaryError
-from lookup.capillary.records import Identifier
+from lookup.capillary.records import Identifier, unique_warnings
 from lookup.tabs import PART_LABELS, UG2_SORT_FIELDS, TabContext
 
 # Fraud statuses that put a banner on every tab.
@@ -45,7 +45,7 @@ def header(ctx: TabContext) -> dict[str, Any]:
         "header_programs": programs,
         "header_balance": balance,
         "header_balance_from": balance_from,
-        "header_points_warnings": list(points_data.warnings) if points_data else [],
+        "header_points_warnings": unique_warnings(points_data.warnings) if points_data else [],
         "header_errors": [
             (PART_LABELS[name], ctx.error(name)) for name in ("points", "mlp") if ctx.error(name)
         ],
@@ -197,7 +197,7 @@ def raw(ctx: TabContext) -> dict[str, Any]:
     for name, value in ctx.parts.items():
         entry: dict[str, Any] = {"name": name, "label": PART_LABELS.get(name, name)}
         if isinstance(value, CapillaryError):
-            entry["error"] = value
+            entry.update(error=value, fields=value.log_fields())
         else:
             entry.update(
                 path=value.path,

@@ -480,7 +480,7 @@ def test_every_archetype_parses(sandbox_url: str) -> None:
         assert isinstance(customer.display_name, str)
         assert {"profiles", "warnings"} <= customer.present
         for program in customer.all_programs:
-            assert program.enrolled in (True, False)
+            assert program.enrolled in (True, False, None)
 
 
 def test_merged_survivor(sandbox_url: str, faults: dict[str, int]) -> None:

@@ -30,6 +30,9 @@ from lookup.capillary.records import ApiWarning, Customer
 
 TOKEN_PATH = "/v3/oauth/token/generate"
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# Customer answers nest about eight levels; anything far deeper is not one, and the raw tab's
+# indented JSON would hit Python's recursion limit on it.
+MAX_JSON_DEPTH = 64
 _CHUNK = 64 * 1024
 
 
@@ -87,6 +90,7 @@ class CapillaryClient:
         session: requests.Session | None = None,
         user_agent: str = "customer-lookup/0.1",
         logger: logging.Logger | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -99,6 +103,7 @@ class CapillaryClient:
         self.read_timeout = read_timeout
         self.deadline = deadline
         self.user_agent = user_agent
+        self.max_body_bytes = max_body_bytes
         self.logger = logger or logging.getLogger("lookup.capillary")
         if session is None:
             session = requests.Session()
@@ -117,7 +122,14 @@ class CapillaryClient:
 
     def get_customer(self, query: CustomerQuery) -> CustomerResult:
         """Return one customer (GET /v2/customers/{id}) or raise a CapillaryError."""
-        deadline_at = time.monotonic() + self.deadline
+        started = time.monotonic()
+        try:
+            return self._get_customer(query, started + self.deadline)
+        except CapillaryError as exc:
+            _stamp(exc, query.path, started)
+            raise
+
+    def _get_customer(self, query: CustomerQuery, deadline_at: float) -> CustomerResult:
         path, params = query.path, query.params()
         extra = {"customer_id": query.customer_id}
         sent = self.auth.headers(self, deadline_at)
@@ -136,9 +148,20 @@ class CapillaryClient:
         if error is not None:
             raise error
         body = answer.body
-        if not isinstance(body, dict) or not _looks_like_id(body.get("id")):
-            shape = type(body).__name__ if body is not None else "non-JSON body"
+        if body is None:
             raise InvalidResponse(
+                reason="not_json",
+                sentence="Capillary's answer was empty, where a customer record was expected.",
+                detail="empty body",
+                request_id=answer.request_id,
+                upstream_status=answer.status,
+            )
+        if not isinstance(body, dict) or not _looks_like_id(body.get("id")):
+            shape = (
+                "object without a customer ID" if isinstance(body, dict) else type(body).__name__
+            )
+            raise InvalidResponse(
+                reason="wrong_shape",
                 detail=f"expected a customer object, got {shape}",
                 request_id=answer.request_id,
                 upstream_status=answer.status,
@@ -160,8 +183,16 @@ class CapillaryClient:
         self, key: str, secret: str, *, deadline_at: float | None = None
     ) -> tuple[str, float]:
         """Return a new OAuth access token and its lifetime in seconds."""
+        started = time.monotonic()
         if deadline_at is None:
-            deadline_at = time.monotonic() + self.deadline
+            deadline_at = started + self.deadline
+        try:
+            return self._generate_token(key, secret, deadline_at)
+        except CapillaryError as exc:
+            _stamp(exc, TOKEN_PATH, started)
+            raise
+
+    def _generate_token(self, key: str, secret: str, deadline_at: float) -> tuple[str, float]:
         answer = self._send(
             "POST", TOKEN_PATH, [], {}, {"key": key, "secret": secret}, deadline_at, {}
         )
@@ -219,7 +250,13 @@ class CapillaryClient:
             with response:
                 body = self._read(response, deadline_at)
         except CapillaryError as exc:
-            self._log_failure(method, path, started, exc.title, extra)
+            # Raised while reading the body: the status line had arrived.
+            if exc.upstream_status is None:
+                exc.upstream_status = response.status_code
+            if exc.request_id is None:
+                exc.request_id = response.headers.get("X-Cap-Requestid") or None
+            _stamp(exc, path, started)
+            self._log_failure(method, path, started, exc.title, extra, exc)
             raise
         except requests.Timeout as exc:
             self._log_failure(method, path, started, "timeout", extra)
@@ -248,15 +285,28 @@ class CapillaryClient:
             },
         )
         text = body.decode("utf-8", errors="replace")
+        failure = {"request_id": request_id, "upstream_status": response.status_code}
+        decoded: Any = None
         try:
-            decoded: Any = json.loads(text.lstrip("\ufeff")) if text.strip() else None
-        except (ValueError, RecursionError):
-            decoded = None
-        if decoded is None and text.strip() and 200 <= response.status_code < 300:
+            decoded = json.loads(text.lstrip("\ufeff")) if text.strip() else None
+        except RecursionError as exc:
             raise InvalidResponse(
-                detail="body is not valid JSON",
-                request_id=request_id,
-                upstream_status=response.status_code,
+                reason="too_deep", detail="JSON deeper than the parser allows", **failure
+            ) from exc
+        except ValueError as exc:
+            if 200 <= response.status_code < 300:
+                raise InvalidResponse(
+                    reason="not_json", detail=f"body is not valid JSON: {exc}", **failure
+                ) from exc
+        if _deeper_than(decoded, MAX_JSON_DEPTH):
+            raise InvalidResponse(
+                reason="too_deep",
+                sentence=(
+                    "Capillary's answer was nested more deeply than the dashboard reads "
+                    f"(over {MAX_JSON_DEPTH} levels)."
+                ),
+                detail=f"JSON nested over {MAX_JSON_DEPTH} levels",
+                **failure,
             )
         return _Answer(
             response.status_code, response.headers, text, decoded, request_id, elapsed_ms
@@ -267,6 +317,9 @@ class CapillaryClient:
         chunks: list[bytes] = []
         size = 0
         raw = response.raw
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self._too_large(response, f"Content-Length {declared}")
         while True:
             if time.monotonic() >= deadline_at:
                 raise UpstreamTimeout(
@@ -285,12 +338,31 @@ class CapillaryClient:
                 return b"".join(chunks)
             chunks.append(chunk)
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise InvalidResponse(detail="body larger than the limit")
+            if size > self.max_body_bytes:
+                raise self._too_large(response, f"body passed {self.max_body_bytes} bytes")
+
+    def _too_large(self, response: requests.Response, detail: str) -> InvalidResponse:
+        return InvalidResponse(
+            reason="too_large",
+            sentence=(
+                "Capillary's answer was larger than the dashboard accepts "
+                f"(over {_size_words(self.max_body_bytes)})."
+            ),
+            detail=detail,
+            request_id=response.headers.get("X-Cap-Requestid"),
+            upstream_status=response.status_code,
+        )
 
     def _log_failure(
-        self, method: str, path: str, started: float, what: str, extra: dict[str, Any]
+        self,
+        method: str,
+        path: str,
+        started: float,
+        what: str,
+        extra: dict[str, Any],
+        error: CapillaryError | None = None,
     ) -> None:
+        fields = {f"capillary_{k}": v for k, v in error.log_fields().items()} if error else {}
         self.logger.warning(
             "capillary %s %s %s elapsed_ms=%.1f customer_id=%s",
             method,
@@ -298,7 +370,38 @@ class CapillaryClient:
             what,
             (time.monotonic() - started) * 1000,
             extra.get("customer_id"),
+            extra={**fields, **extra},
         )
+
+
+def _stamp(error: CapillaryError, path: str, started: float) -> None:
+    """Give an error the request path and the time spent, unless it already has them."""
+    if error.path is None:
+        error.path = path
+    if error.elapsed_ms is None:
+        error.elapsed_ms = (time.monotonic() - started) * 1000
+
+
+def _size_words(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    if size >= 1024:
+        return f"{size / 1024:g} KB"
+    return f"{size} bytes"
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Return True if JSON `value` nests objects and arrays more than `limit` levels deep."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _limit_socket_wait(raw: Any, seconds: float) -> None:
@@ -316,10 +419,10 @@ def _wrap_read_error(exc: Exception) -> CapillaryError:
     if isinstance(exc, IncompleteRead) or isinstance(
         reason, IncompleteRead | http.client.IncompleteRead
     ):
-        return InvalidResponse(detail="body cut short", retryable=True)
+        return InvalidResponse(reason="cut_short", detail=f"body cut short: {exc}", retryable=True)
     if isinstance(exc, ProtocolError | OSError):
         return UpstreamUnavailable(detail=type(exc).__name__)
-    return InvalidResponse(detail=type(exc).__name__)
+    return InvalidResponse(reason="cut_short", detail=type(exc).__name__)
 
 
 def _looks_like_id(value: Any) -> bool:

@@ -9,6 +9,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 PII_DELETED_MESSAGE = "Customer is deleted after PII delete request"
+# Capillary's wording varies a little by API version and proxy ("was deleted", "PII deletion").
+_PII_DELETED = re.compile(
+    r"customer\s+(?:(?:is|was|has\s+been)\s+)?deleted\s+after\s+(?:an?\s+|the\s+)?"
+    r"pii[\s_-]+delet(?:e|ion)\s+request",
+    re.IGNORECASE,
+)
 
 NOT_FOUND_CODES = frozenset({8015, 8065, 1011, 1012, 816})
 DELETED_CODES = frozenset({8109})
@@ -27,6 +33,10 @@ class CapillaryError(Exception):
     title = "Capillary error"
     default_message = "Capillary could not answer this request."
     retryable = False
+    # Why an answer could not be read (InvalidResponse only); None for every other error.
+    reason: str | None = None
+    path: str | None = None
+    elapsed_ms: float | None = None
 
     def __init__(
         self,
@@ -38,6 +48,8 @@ class CapillaryError(Exception):
         retry_after: float | None = None,
         retryable: bool | None = None,
         detail: str = "",
+        path: str | None = None,
+        elapsed_ms: float | None = None,
     ) -> None:
         self.message = message or self.default_message
         super().__init__(self.message)
@@ -50,11 +62,29 @@ class CapillaryError(Exception):
             self.retryable = retryable
         # Extra words for logs only (never credentials); the UI shows `message`.
         self.detail = detail
+        # The request path and how long the call took; the client fills them in.
+        self.path = path
+        self.elapsed_ms = elapsed_ms
+
+    def log_fields(self) -> dict[str, Any]:
+        """Return what a log line needs: no credentials, no personal data, no Capillary text."""
+        fields: dict[str, Any] = {
+            "error": type(self).__name__,
+            "path": self.path,
+            "upstream_status": self.upstream_status,
+            "elapsed_ms": round(self.elapsed_ms, 1) if self.elapsed_ms is not None else None,
+            "code": self.code,
+            "request_id": self.request_id,
+        }
+        if self.reason is not None:
+            fields["reason"] = self.reason
+        return fields
 
     def __repr__(self) -> str:
+        reason = f", reason={self.reason!r}" if self.reason is not None else ""
         return (
             f"{type(self).__name__}(status={self.status}, code={self.code}, "
-            f"upstream_status={self.upstream_status}, request_id={self.request_id!r})"
+            f"upstream_status={self.upstream_status}, request_id={self.request_id!r}{reason})"
         )
 
 
@@ -126,11 +156,42 @@ class UpstreamUnavailable(UpstreamError):
     default_message = "Capillary could not be reached; try again shortly."
 
 
+# Each way an answer can be unreadable, and the sentence the error page shows for it.
+UNREADABLE_SENTENCES: dict[str, str] = {
+    "too_large": "Capillary's answer was larger than the dashboard accepts.",
+    "redirect": (
+        "Capillary answered with a redirect instead of the customer; "
+        "the dashboard does not follow redirects."
+    ),
+    "not_json": "Capillary's answer was not JSON, so it could not be read.",
+    "cut_short": "Capillary's answer was cut short before it was complete.",
+    "too_deep": "Capillary's answer was nested more deeply than the dashboard reads.",
+    "wrong_shape": "Capillary's answer was JSON, but not a customer record.",
+}
+UNREADABLE_REASONS = frozenset(UNREADABLE_SENTENCES)
+
+
 class InvalidResponse(UpstreamError):
+    """An answer the dashboard could not read; `reason` says why and `sentence` says it plainly."""
+
     status = 502
     title = "Unreadable answer from Capillary"
     default_message = "Capillary sent an answer that could not be read."
     retryable = False
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reason: str = "wrong_shape",
+        sentence: str = "",
+        **kwargs: Any,
+    ) -> None:
+        if reason not in UNREADABLE_REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        super().__init__(message, **kwargs)
+        self.reason = reason
+        self.sentence = sentence or UNREADABLE_SENTENCES[reason]
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -169,6 +230,51 @@ def entry_code(entry: Mapping[str, Any]) -> int | None:
     if isinstance(code, str) and code.strip().isdigit():
         return int(code.strip())
     return None
+
+
+def says_deleted(message: Any) -> bool:
+    """Return True if Capillary's text says the customer was deleted after a PII request."""
+    return isinstance(message, str) and _PII_DELETED.search(message) is not None
+
+
+def _v11_items(body: Any) -> list[dict[str, Any]]:
+    """Return the `item_status` objects of a v1.1 envelope (`response.customers.customer[]`)."""
+    response = body.get("response") if isinstance(body, dict) else None
+    customers = response.get("customers") if isinstance(response, dict) else None
+    items = customers.get("customer") if isinstance(customers, dict) else None
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return []
+    return [
+        item["item_status"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("item_status"), dict)
+    ]
+
+
+def deleted_answer(body: Any) -> tuple[bool, int | None]:
+    """Return (True, Capillary's code or None) if the answer says the customer was PII-deleted.
+
+    Capillary says it three ways: an `errors[]` entry with code 8109 or that message; a
+    top-level `message`; or a v1.1 envelope whose `item_status` carries 8109 or the message.
+    """
+    if not isinstance(body, dict):
+        return False, None
+    entries = error_entries(body) + _v11_items(body)
+    for entry in entries:
+        if entry_code(entry) in DELETED_CODES:
+            return True, entry_code(entry)
+    for entry in entries:
+        if says_deleted(entry.get("message")):
+            return True, entry_code(entry)
+    response = body.get("response")
+    status = response.get("status") if isinstance(response, dict) else None
+    if says_deleted(body.get("message")) or (
+        isinstance(status, dict) and says_deleted(status.get("message"))
+    ):
+        return True, None
+    return False, None
 
 
 def find_survivor_id(body: Any) -> int | None:
@@ -212,13 +318,12 @@ def error_for(
     retry_after = parse_retry_after(headers.get("Retry-After"))
 
     # Capillary's own codes are more precise than the HTTP status, so look at them first.
+    # A deleted customer is an answer, not an outage, whatever the status it came with.
+    deleted, code = deleted_answer(body)
+    if deleted:
+        return CustomerDeleted(code=code, **common)
     by_code = {entry_code(e): e for e in entries}
     messages = [e.get("message") for e in entries if isinstance(e.get("message"), str)]
-    if DELETED_CODES & by_code.keys() or any(
-        PII_DELETED_MESSAGE.lower() in m.lower() for m in messages
-    ):
-        code = next(iter(DELETED_CODES & by_code.keys()), None) or _first_code(entries)
-        return CustomerDeleted(code=code, **common)
     for codes, cls in (
         (MERGED_CODES, CustomerMerged),
         (NOT_FOUND_CODES, CustomerNotFound),
@@ -252,11 +357,24 @@ def error_for(
     if http_status >= 500 or http_status in (461, 521):
         if body is None and text.strip():
             return InvalidResponse(
-                code=code, retryable=True, detail="HTML or text error page", **common
+                code=code,
+                reason="not_json",
+                sentence=f"Capillary failed (HTTP {http_status}) with a page that is not JSON.",
+                retryable=True,
+                detail="HTML or text error page",
+                **common,
             )
         return UpstreamError(code=code, retry_after=retry_after, detail=capillary_message, **common)
     if 300 <= http_status < 400:
-        return InvalidResponse(detail=f"unexpected redirect {http_status}", **common)
+        return InvalidResponse(
+            reason="redirect",
+            sentence=(
+                f"Capillary answered with a redirect (HTTP {http_status}) instead of the "
+                "customer; the dashboard does not follow redirects."
+            ),
+            detail=f"unexpected redirect {http_status}",
+            **common,
+        )
     if not 200 <= http_status < 300:
         return UpstreamError(code=code, detail=capillary_message, **common)
     if entries and not (isinstance(body, dict) and "id" in body):

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from lookup.capillary import CapillaryError
-from lookup.capillary.records import ApiWarning, Customer, LoyaltyProgram
+from lookup.capillary.records import ApiWarning, Customer, LoyaltyProgram, unique_warnings
 from lookup.tabs import TabContext
 from lookup.templatetags.lookup_tags import NEVER_YEAR, amount
 
@@ -35,10 +35,12 @@ def part_errors(ctx: TabContext, names: Iterable[str]) -> dict[str, CapillaryErr
 
 
 def part_warnings(ctx: TabContext, name: str, codes: Iterable[int]) -> tuple[ApiWarning, ...]:
-    """Return the part's Capillary warnings whose code is one of `codes`."""
+    """Return the part's Capillary warnings whose code is one of `codes`, each said once."""
     wanted = set(codes)
     warnings = getattr(ctx.data(name), "warnings", None) or ()
-    return tuple(w for w in warnings if isinstance(w, ApiWarning) and w.code in wanted)
+    return tuple(
+        unique_warnings(w for w in warnings if isinstance(w, ApiWarning) and w.code in wanted)
+    )
 
 
 def section_state(ctx: TabContext, name: str, block: str, items: Any) -> str:

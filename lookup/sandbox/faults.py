@@ -1,4 +1,14 @@
-"""Fault injection: fixed fault customer IDs and the canned failure answers."""
+"""Fault injection: fixed fault customer IDs and the canned failure answers.
+
+Each fault name is also a customer ID that always answers with it (FAULT_IDS). Besides the
+HTTP and Capillary errors, there is one per way an answer can be unreadable: `too_large`
+(9 MiB), `redirect` (302), `malformed_json` and `html_error` (not JSON), `cut_short` (the
+connection closes before Content-Length is reached), `too_deep` (100 nested arrays) and
+`wrong_shape` (a JSON array); and one per way Capillary says a customer was deleted after a
+PII request: `pii_deleted` (`errors[]` code 8109, HTTP 400), `pii_deleted_message` (a
+top-level `message`, HTTP 200) and `pii_deleted_v11` (the v1.1 envelope, HTTP 500). The
+`status` option changes the HTTP status of the PII and redirect faults.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +30,8 @@ FAULT_IDS: dict[str, int] = {
     "html_error": 900000502,
     "wrong_shape": 900000103,
     "pii_deleted": 900008109,
+    "pii_deleted_message": 900018109,
+    "pii_deleted_v11": 900118109,
     "merged": 900008069,
     "not_permitted": 900000403,
     "bad_request": 900000400,
@@ -27,11 +39,15 @@ FAULT_IDS: dict[str, int] = {
     "points_warning": 900008062,
     "not_found": 900008015,
     "unauthorized": 900000401,
+    "redirect": 900000302,
+    "too_large": 900000413,
+    "too_deep": 900000104,
+    "cut_short": 900000105,
 }
 FAULT_NAMES = frozenset(FAULT_IDS)
 FAULT_BY_ID = {customer_id: name for name, customer_id in FAULT_IDS.items()}
 # Faults answered after the normal record is built (the rest are canned).
-RECORD_FAULTS = frozenset({"timeout", "trickle", "malformed_json", "points_warning"})
+RECORD_FAULTS = frozenset({"timeout", "trickle", "malformed_json", "points_warning", "cut_short"})
 
 HTML_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -39,6 +55,10 @@ HTML_502 = (
 )
 POINTS_WARNING = {"status": False, "code": 8062, "message": "Points details fetch failed"}
 AUTH_FAILED = "Authentication failed. Please check username and password."
+PII_DELETED = "Customer is deleted after PII delete request"
+# Past the dashboard's 8 MiB limit on an answer.
+TOO_LARGE_BYTES = 9 * 1024 * 1024
+TOO_DEEP_LEVELS = 100
 
 
 @dataclass
@@ -62,6 +82,25 @@ class Canned:
 def _error(status: int, code: int, message: str, *more: tuple[int, str]) -> Canned:
     errors = [{"status": False, "code": c, "message": m} for c, m in ((code, message), *more)]
     return Canned(status, json.dumps({"errors": errors}).encode())
+
+
+def _v11_deleted(customer_id: int) -> dict[str, Any]:
+    """Return the v1.1 envelope Capillary sends for a customer deleted after a PII request."""
+    item_status = {
+        "success": "false",
+        "code": "8109",
+        "message": PII_DELETED,
+        "warnings": {"warning": []},
+    }
+    status = {
+        "success": "false",
+        "code": 500,
+        "message": "All requests have failed due to errors",
+        "total": "1",
+        "success_count": "0",
+    }
+    customer = {"id": str(customer_id), "item_status": item_status}
+    return {"response": {"status": status, "customers": {"customer": [customer]}}}
 
 
 def survivor_of(customer_id: int) -> int:
@@ -95,7 +134,31 @@ def canned(fault: Fault, customer_id: int) -> Canned | None:
     if name == "wrong_shape":
         return Canned(200, json.dumps([{"id": customer_id, "warnings": []}]).encode())
     if name == "pii_deleted":
-        return _error(400, 8109, "Customer is deleted after PII delete request")
+        return _error(int(options.get("status", 400)), 8109, PII_DELETED)
+    if name == "pii_deleted_message":
+        # The v2 page documents only this message, with no code or `errors` array.
+        body = {"message": PII_DELETED}
+        return Canned(int(options.get("status", 200)), json.dumps(body).encode())
+    if name == "pii_deleted_v11":
+        return Canned(
+            int(options.get("status", 500)), json.dumps(_v11_deleted(customer_id)).encode()
+        )
+    if name == "redirect":
+        answer = Canned(
+            int(options.get("status", 302)),
+            b"<html><body>Moved</body></html>",
+            "text/html; charset=utf-8",
+        )
+        answer.headers["Location"] = "/__sandbox/moved"
+        return answer
+    if name == "too_large":
+        size = int(options.get("bytes", TOO_LARGE_BYTES))
+        head = json.dumps({"id": customer_id, "padding": ""}).encode()[:-2]
+        return Canned(200, head + b"x" * size + b'"}')
+    if name == "too_deep":
+        levels = int(options.get("levels", TOO_DEEP_LEVELS))
+        nested = "[" * levels + "]" * levels
+        return Canned(200, f'{{"id": {customer_id}, "extendedFields": {{"x": {nested}}}}}'.encode())
     if name == "merged":
         survivor = int(options.get("survivor_id", survivor_of(customer_id)))
         return _error(

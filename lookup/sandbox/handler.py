@@ -229,6 +229,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif name == "trickle":
             self._trickle(status, dumps(payload), float(fault.options.get("interval", 0.5)))
             return
+        elif name == "cut_short":
+            self._cut_short(status, dumps(payload))
+            return
         self._answer(status, dumps(payload))
 
     def _plain_answer(self, raw_id: str, query: str) -> tuple[int, bytes]:
@@ -270,6 +273,20 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.wfile.write(body[index : index + 1])
             if sandbox.wait(interval):
                 return
+
+    def _cut_short(self, status: int, body: bytes) -> None:
+        """Declare the whole body in Content-Length, send half of it and close the connection."""
+        self.server.sandbox.record_status(status)
+        self.close_connection = True
+        self._hold_for_latency()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Cap-Requestid", self.request_id)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
 
     # -- control API ----------------------------------------------------------------------------
 

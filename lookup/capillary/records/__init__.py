@@ -51,7 +51,9 @@ from lookup.capillary.records.people import (
     Ug2Pagination,
     UserGroup,
     Warning,
+    flags_read,
     signed_url_expiry,
+    unique_warnings,
 )
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "ExpiredPoints",
     "ExpiredPointsEntry",
     "ExpirySchedule",
+    "flags_read",
     "FraudDetails",
     "GapToRenew",
     "GroupProgram",
@@ -90,6 +93,7 @@ __all__ = [
     "to_decimal",
     "Tracker",
     "Ug2Pagination",
+    "unique_warnings",
     "UpgradeStrategy",
     "UserGroup",
     "Warning",

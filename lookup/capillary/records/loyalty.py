@@ -115,9 +115,28 @@ class LoyaltyProgram(Record):
     gap_to_renew: tuple[GapToRenew, ...] = many(GapToRenew, "gapToRenewSummary", "gapToRenew")
 
     @property
-    def enrolled(self) -> bool:
-        """Return False when Capillary says the customer is not in this program (-1)."""
-        return self.loyalty_id is not None and self.loyalty_id != -1
+    def enrolled(self) -> bool | None:
+        """Return whether the customer is in this program: None when Capillary does not say.
+
+        Only an explicit loyaltyId of -1, or a program with no membership data at all, means
+        "not enrolled"; a tier or points without a loyaltyId is a member whose ID was not sent.
+        """
+        if self.loyalty_id is not None:
+            return self.loyalty_id != -1
+        return None if self._has_membership_data else False
+
+    @property
+    def _has_membership_data(self) -> bool:
+        values = (
+            self.current_slab,
+            self.slab_number,
+            self.loyalty_points,
+            self.lifetime_points,
+            self.total_available_points,
+            self.redeemed,
+            self.cumulative_purchases,
+        )
+        return any(value not in (None, "") for value in values)
 
     @property
     def top_tier(self) -> bool:

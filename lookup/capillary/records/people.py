@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +53,17 @@ class Identifier(Record):
     status_label: str = text("statusLabel")
 
 
+def flags_read(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Return the pairs of a free-form object with "true"/"false" strings (any case) as booleans."""
+    return tuple((str(key), _flag_or_value(value)) for key, value in values.items())
+
+
+def _flag_or_value(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
 @dataclass(frozen=True)
 class CommChannel(Record):
     type: str = text("type")
@@ -60,6 +72,15 @@ class CommChannel(Record):
     verified: bool | None = flag("verified")
     meta: dict[str, Any] = mapping("meta")
     attributes: dict[str, Any] = mapping("attributes")
+
+    @property
+    def meta_items(self) -> tuple[tuple[str, Any], ...]:
+        """Return the meta flags (residence, office, subscriptions...) with booleans read."""
+        return flags_read(self.meta)
+
+    @property
+    def attribute_items(self) -> tuple[tuple[str, Any], ...]:
+        return flags_read(self.attributes)
 
 
 @dataclass(frozen=True)
@@ -241,5 +262,21 @@ class ApiWarning(Record):
     message: str = text("message")
     status: bool | None = flag("status")
 
+    @property
+    def identity(self) -> tuple[int | None, str]:
+        """Return (code, message): two warnings with the same identity say the same thing."""
+        return self.code, " ".join(self.message.split())
+
 
 Warning = ApiWarning  # noqa: A001 - the name the API uses
+
+
+def unique_warnings(warnings: Iterable[ApiWarning]) -> list[ApiWarning]:
+    """Return the first warning of each identity, in the order they came."""
+    seen: set[tuple[int | None, str]] = set()
+    unique = []
+    for warning in warnings:
+        if warning.identity not in seen:
+            seen.add(warning.identity)
+            unique.append(warning)
+    return unique
