@@ -2,8 +2,8 @@
 
 `single_flight` makes at most one upstream call for a key at a time: threads of a process
 wait on the leader's result; other processes and instances wait on the key's lock in the
-shared cache and take the stored answer. The leader's `_call` checks the org's breaker and
-rate limit first and retries only what is safe to retry. `client_for` keeps one client
+shared cache and take the stored answer. The leader's `_call` checks the org's breaker
+(lookup.breaker) and rate limit first and retries only what is safe to retry. `client_for` keeps one client
 (one connection pool) per org and turns the stored org into credentials without letting
 them out of this module. lookup.services, which views call, builds on this.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache as django_cache
 
-from lookup import cache, resilience
+from lookup import breaker, cache, resilience
 from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, OAuthAuth, records
 from lookup.capillary.errors import CapillaryError, CustomerDeleted, UpstreamTimeout
 from lookup.models import Org
@@ -240,7 +240,12 @@ def _call(
         if org.calls_per_minute is not None
         else settings.CAPILLARY_CALLS_PER_MINUTE
     )
-    state, probe = resilience.before_call(org.pk, ttl, quota, known_state)
+    probe = breaker.before_call(org.pk)
+    try:
+        resilience.before_call(org.pk, quota, known_state)
+    except BaseException:
+        breaker.release(org.pk, probe)
+        raise
     budget = resilience.budget_for(org.pk)
     budget.record_call()
     client = client_for(org)
@@ -265,9 +270,14 @@ def _call(
                 time.sleep(delay)
                 django_cache.touch(cache.lock_key(key), int(ttl) + 1)
                 continue
-            resilience.record_failure(org.pk, exc, probe)
+            # One outcome per call, after its retries.
+            resilience.remember_rate_limit(org.pk, exc)
+            breaker.record(org.pk, query.customer_id, exc, probe)
             if isinstance(exc, CustomerDeleted):
                 cache.purge_customer(org.pk, query.customer_id)
             raise
-        resilience.record_success(org.pk, state, probe)
+        except BaseException as exc:
+            breaker.record(org.pk, query.customer_id, exc, probe)  # no outcome: frees the probe
+            raise
+        breaker.record(org.pk, query.customer_id, None, probe)
         return result

@@ -1,7 +1,7 @@
 """How the dashboard treats a slow or failing Capillary: retries, a retry budget, rate limits
-and a circuit breaker per org.
+and quotas (the circuit breaker per org is lookup.breaker).
 
-The retry decision is a pure function. Breaker and rate-limit state live in the cache, so
+The retry decision is a pure function. Rate-limit and quota state live in the cache, so
 every worker and every instance sharing Redis sees the same state; the retry budget is per
 process (each process keeping its own retries within the ratio keeps the sum within it too).
 """
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from lookup import breaker
 from lookup import cache as entries
+from lookup.breaker import CircuitOpen
 from lookup.capillary.errors import (
     CapillaryError,
     InvalidResponse,
@@ -29,23 +31,6 @@ from lookup.capillary.errors import (
 
 RETRY_STATUSES = frozenset({502, 503, 504, 521})
 MAX_RATE_LIMIT_SECONDS = 3600.0
-
-
-class CircuitOpen(UpstreamError):
-    """Capillary failed repeatedly for this org, so it is not being called for a while."""
-
-    status = 503
-    title = "Capillary is failing"
-    default_message = "Capillary is failing for this org; try again shortly."
-    retryable = False
-
-    def __init__(self, seconds: float, **kwargs) -> None:
-        wait = max(1, round(seconds))
-        super().__init__(
-            f"Capillary is failing for this org; not calling it for {wait} s",
-            retry_after=wait,
-            **kwargs,
-        )
 
 
 def should_retry(
@@ -134,56 +119,36 @@ def forget_budgets() -> None:
         _budgets.clear()
 
 
-# -- breaker and rate limit (shared through the cache) ------------------------------------------
+# -- rate limit and quota (shared through the cache) --------------------------------------------
 
 
-def _keys(org_id: int) -> tuple[str, str, str, str]:
-    base = f"{entries.NAMESPACE}:org:{org_id}"
-    return f"{base}:limited", f"{base}:open-until", f"{base}:fails", f"{base}:probe"
+def _limited_key(org_id: int) -> str:
+    return f"{entries.NAMESPACE}:org:{org_id}:limited"
 
 
 @dataclass(frozen=True)
 class OrgState:
-    """What the cache says about calling Capillary for one org right now."""
+    """What the cache says about Capillary's rate limit for one org right now."""
 
     limited_until: float | None
-    open_until: float | None
-    failures: int
-    probing: bool = False
-
-    @property
-    def breaker(self) -> str:
-        if self.open_until is None:
-            return "closed"
-        return "open" if entries.now() < self.open_until else "half-open"
 
 
 def org_state(org_id: int) -> OrgState:
-    limited, open_key, fails, probe = _keys(org_id)
-    found = cache.get_many([limited, open_key, fails, entries.lock_key(probe)])
-    limited_until = found.get(limited)
+    limited_until = cache.get(_limited_key(org_id))
     if limited_until is not None and limited_until <= entries.now():
         limited_until = None
-    return OrgState(
-        limited_until,
-        found.get(open_key),
-        int(found.get(fails) or 0),
-        entries.lock_key(probe) in found,
-    )
+    return OrgState(limited_until)
 
 
 def blocked(org_id: int, state: OrgState | None = None) -> CapillaryError | None:
     """Return the error a call for this org would get now without calling, or None."""
     state = state or org_state(org_id)
-    at = entries.now()
     if state.limited_until is not None:
         return RateLimited(
             "Capillary is rate limiting this org; try again shortly.",
-            retry_after=max(1, round(state.limited_until - at)),
+            retry_after=max(1, round(state.limited_until - entries.now())),
         )
-    if state.breaker == "open":
-        return CircuitOpen(state.open_until - at)
-    return None
+    return breaker.blocked(org_id)
 
 
 def take_quota(org_id: int, per_minute: int) -> None:
@@ -216,75 +181,36 @@ def quota_used(org_id: int) -> int:
     return int(cache.get(key) or 0)
 
 
-def before_call(
-    org_id: int, probe_ttl: float, per_minute: int = 0, state: OrgState | None = None
-) -> tuple[OrgState, str | None]:
-    """Return the org's state and a probe token when this call is the half-open probe.
+def before_call(org_id: int, per_minute: int = 0, state: OrgState | None = None) -> None:
+    """Raise RateLimited (without calling Capillary) when the org is held back or over quota.
 
     `state` is a reading the caller just made for several calls at once (one page's parts);
-    without it the cache is read. Raises RateLimited or CircuitOpen (without calling
-    Capillary) when the org is held back or its per-minute quota is spent.
+    without it the cache is read. The breaker is checked apart (lookup.breaker).
     """
     state = state or org_state(org_id)
-    error = blocked(org_id, state)
-    if error is not None:
-        raise error
+    if state.limited_until is not None:
+        raise blocked(org_id, state)
     take_quota(org_id, per_minute)
-    if state.breaker == "half-open":
-        token = entries.acquire(_keys(org_id)[3], probe_ttl)
-        if token is None:
-            # Someone else is probing; until it answers the circuit stays open.
-            raise CircuitOpen(settings.BREAKER_COOLDOWN_SECONDS / 10)
-        return state, token
-    return state, None
 
 
-def record_success(org_id: int, state: OrgState, probe: str | None) -> None:
-    _limited, open_key, fails, probe_key = _keys(org_id)
-    if probe is not None:
-        cache.delete_many([open_key, fails])
-        entries.release(probe_key, probe)
-    elif state.failures:
-        cache.delete(fails)
-
-
-def record_failure(org_id: int, error: CapillaryError, probe: str | None) -> None:
-    """Count a failed call toward the breaker, and remember a rate limit."""
-    limited, open_key, fails, probe_key = _keys(org_id)
+def remember_rate_limit(org_id: int, error: CapillaryError) -> None:
+    """Hold the org back after Capillary rate limited it, until its Retry-After."""
     if isinstance(error, RateLimited):
         wait = error.retry_after or settings.RATE_LIMIT_DEFAULT_SECONDS
         wait = min(max(wait, 1.0), MAX_RATE_LIMIT_SECONDS)
-        cache.set(limited, entries.now() + wait, timeout=int(wait) + 1)
-    if not isinstance(error, UpstreamError):
-        # Answers such as "not found" or a rate limit mean Capillary itself is working.
-        if probe is not None:
-            record_success(org_id, OrgState(None, None, 1), probe)
-        return
-    until = entries.now() + settings.BREAKER_COOLDOWN_SECONDS
-    if probe is not None:
-        cache.set(open_key, until, timeout=None)
-        entries.release(probe_key, probe)
-        return
-    cache.add(fails, 0, timeout=None)
-    try:
-        count = cache.incr(fails)
-    except ValueError:  # evicted between add and incr
-        count = 1
-        cache.set(fails, 1, timeout=None)
-    if count >= settings.BREAKER_FAILURES:
-        cache.add(open_key, until, timeout=None)
+        cache.set(_limited_key(org_id), entries.now() + wait, timeout=int(wait) + 1)
 
 
 def reset(org_id: int) -> None:
     """Close the breaker and forget any rate limit (tests and the ops page)."""
-    keys = _keys(org_id)
-    cache.delete_many([*keys[:3], entries.lock_key(keys[3])])
+    cache.delete(_limited_key(org_id))
+    breaker.reset(org_id)
 
 
 def stale_reason(error: BaseException) -> str:
     """Return the few words a stale banner uses to say why the copy is not fresh."""
     if isinstance(error, CircuitOpen):
-        return "Capillary is failing for this org"
+        return "We paused calls to Capillary for this org"
     if isinstance(error, RateLimited):
         return "Capillary is rate limiting this org"
     if isinstance(error, UpstreamTimeout):

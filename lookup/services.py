@@ -1,7 +1,7 @@
 """The service layer: the only thing views call to reach Capillary.
 
-It reads settings at call time and owns the cache (lookup.cache) and the resilience rules
-(lookup.resilience); the upstream call itself, single-flight and the org's client (the
+It reads settings at call time and owns the cache (lookup.cache), the resilience rules
+(lookup.resilience) and the breaker (lookup.breaker); the upstream call itself, single-flight and the org's client (the
 only place stored orgs become credentials) are in lookup.flight.
 
 A lookup is answered, in order: from a fresh cached copy; from a usable stale copy while
@@ -45,7 +45,7 @@ logger = logging.getLogger("lookup.services")
 def fetch_customer(org: Org, query: CustomerQuery, *, refresh: bool = False) -> CustomerData:
     """Return the customer for this query, from the cache when it is fresh enough.
 
-    Raises a lookup.capillary.errors.CapillaryError subclass (or resilience.CircuitOpen)
+    Raises a lookup.capillary.errors.CapillaryError subclass (or breaker.CircuitOpen)
     when Capillary fails and no usable copy exists; failures are never cached.
     """
     result = fetch_many(org, [query], refresh=refresh)[query]
@@ -80,7 +80,7 @@ def fetch_many(
             misses.append((query, entry, generation))
     # Each worker runs in a copy of this request's context, so its log lines keep the
     # request and customer IDs.
-    # One reading of the org's breaker and rate-limit state serves all of the page's calls.
+    # One reading of the org's rate-limit state serves all of the page's calls.
     state = resilience.org_state(org.pk) if misses else None
     futures = [
         (m[0], _part_pool.submit(contextvars.copy_context().run, _load_or_error, org, *m, state))

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from django.core.cache import cache as django_cache
 from django.template.loader import render_to_string
 
-from lookup import cache, resilience, services
+from lookup import breaker, cache, resilience, services
 from lookup import crypto as lookup_crypto
 from lookup.capillary import CustomerQuery
 from lookup.capillary.errors import CustomerDeleted
@@ -36,6 +36,7 @@ class Clock:
 def clock(monkeypatch):
     fake = Clock()
     monkeypatch.setattr(cache, "clock", fake)
+    monkeypatch.setattr(breaker, "clock", fake)
     return fake
 
 
