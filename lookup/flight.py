@@ -3,9 +3,9 @@
 `single_flight` makes at most one upstream call for a key at a time: threads of a process
 wait on the leader's result; other processes and instances wait on the key's lock in the
 shared cache and take the stored answer. The leader's `_call` checks the org's breaker
-(lookup.breaker) and rate limit first and retries only what is safe to retry. `client_for` keeps one client
-(one connection pool) per org and turns the stored org into credentials without letting
-them out of this module. lookup.services, which views call, builds on this.
+(lookup.breaker) and rate limit first and retries only what is safe to retry. `client_for`
+keeps one client (one connection pool) per org and turns the stored org into credentials
+without letting them out of this module. lookup.services, which views call, builds on this.
 """
 
 from __future__ import annotations
@@ -240,15 +240,15 @@ def _call(
         if org.calls_per_minute is not None
         else settings.CAPILLARY_CALLS_PER_MINUTE
     )
+    client = client_for(org)
     probe = breaker.before_call(org.pk)
     try:
         resilience.before_call(org.pk, quota, known_state)
     except BaseException:
-        breaker.release(org.pk, probe)
+        breaker.release(org.pk, probe)  # no call made: another may probe
         raise
     budget = resilience.budget_for(org.pk)
     budget.record_call()
-    client = client_for(org)
     started = time.monotonic()
     attempt = 0
     while True:

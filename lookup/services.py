@@ -1,8 +1,9 @@
 """The service layer: the only thing views call to reach Capillary.
 
 It reads settings at call time and owns the cache (lookup.cache), the resilience rules
-(lookup.resilience) and the breaker (lookup.breaker); the upstream call itself, single-flight and the org's client (the
-only place stored orgs become credentials) are in lookup.flight.
+(lookup.resilience) and the breaker (lookup.breaker); the upstream call itself,
+single-flight and the org's client (the only place stored orgs become credentials) are in
+lookup.flight.
 
 A lookup is answered, in order: from a fresh cached copy; from a usable stale copy while
 one background refresh runs; by joining a fetch already in flight for the same key (in

@@ -25,6 +25,7 @@ from lookup.capillary.errors import (
 )
 from lookup.sandbox.faults import FAULT_IDS
 from tests.test_cache import SEED, calls, clock  # noqa: F401 - fixture
+from tests.test_tabs import ops_client, tab  # noqa: F401 - fixture
 
 ORG = 7
 DOWN = UpstreamError(upstream_status=503)
@@ -421,3 +422,15 @@ def test_ops_page_shows_window(client, django_user_model, org, sandbox, clock): 
     closed = client.post(f"/ops/breakers/{org.pk}/close", follow=True).content.decode()
     assert ">closed</strong>" in closed and '<td data-window="calls">0</td>' in closed
     assert "8 of 10 calls failed" in closed  # when and why it last opened stays
+
+
+def test_tab_error_names_our_pause(ops_client, org, sandbox, clock, settings):  # noqa: F811
+    settings.BREAKER_COOLDOWN_SECONDS = 30
+    tab(ops_client, SEED, "profile")  # the base part is cached
+    trip(org.pk)
+    response = tab(ops_client, SEED, "identifiers")  # its subscriptions part is not
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "We stopped calling Capillary for this org for 30 s" in html
+    assert '<span data-countdown="30">30</span> s' in html
+    assert "Capillary asks us" not in html and "Retry" in html
