@@ -299,8 +299,9 @@ def record(
     timeout = max(1, int(settings.BREAKER_WINDOW_SECONDS + 0.999)) + 1
     stored = (slot.seq, slot.at, slot.failed, slot.customer, slot.label)
     cache.set(f"{_base(org_id)}:slot:{index}", stored, timeout=timeout)
-    if probe is not None:
-        state = _state_of(cache.get(_state_key(org_id)))
+    state = _state_of(cache.get(_state_key(org_id))) if probe is not None else None
+    if state is not None and state["open_until"] is not None:
+        # The probe's answer decides, unless the breaker was closed (reset) meanwhile.
         if failed:
             reason = f"the probe call failed: {slot.label}"
             _open(org_id, state, at, reason)
@@ -310,6 +311,7 @@ def record(
             cache.set(_state_key(org_id), state, timeout=None)
         release(org_id, probe)
         return
+    release(org_id, probe)
     if not failed:
         return
     state, slots, _probing, at = _read(org_id)

@@ -262,6 +262,21 @@ def test_unused_probe_goes_back(clock, settings):  # noqa: F811
     assert breaker.before_call(ORG) is not None
 
 
+def test_probe_after_reset_is_an_ordinary_call(clock, settings):  # noqa: F811
+    trip()
+    clock.advance(settings.BREAKER_COOLDOWN_SECONDS + 1)
+    probe = breaker.before_call(ORG)
+    breaker.reset(ORG)  # an operator closed it while the probe was out
+    breaker.record(ORG, 1, DOWN, probe)
+    window = breaker.window(ORG)
+    assert (window.state, window.calls, window.failures, window.probing) == (
+        "closed",
+        1,
+        1,
+        False,
+    )
+
+
 def test_late_failures_while_open_change_nothing(clock):  # noqa: F811
     trip()
     until = breaker.window(ORG).open_until
