@@ -331,8 +331,17 @@ RETRY_BUDGET_RATIO = env_float("RETRY_BUDGET_RATIO", 0.1)
 RETRY_BUDGET_MIN = env_int("RETRY_BUDGET_MIN", 0, minimum=0)
 RETRY_BUDGET_WINDOW_SECONDS = env_int("RETRY_BUDGET_WINDOW_SECONDS", 60, minimum=1)
 RATE_LIMIT_DEFAULT_SECONDS = env_float("RATE_LIMIT_DEFAULT_SECONDS", 10.0)
-BREAKER_FAILURES = env_int("BREAKER_FAILURES", 5, minimum=1)
+# The breaker opens on the failure rate of an org's last calls (see lookup/breaker.py).
+BREAKER_WINDOW_CALLS = env_int("BREAKER_WINDOW_CALLS", 20, minimum=1)
+BREAKER_WINDOW_SECONDS = env_float("BREAKER_WINDOW_SECONDS", 60.0, minimum=1.0)
+BREAKER_MIN_CALLS = env_int("BREAKER_MIN_CALLS", 10, minimum=1)
+BREAKER_FAILURE_RATE = env_float("BREAKER_FAILURE_RATE", 0.5, minimum=0.01)
+BREAKER_MIN_CUSTOMERS = env_int("BREAKER_MIN_CUSTOMERS", 3, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_float("BREAKER_COOLDOWN_SECONDS", 30.0)
+if BREAKER_MIN_CALLS > BREAKER_WINDOW_CALLS:
+    raise ImproperlyConfigured("BREAKER_MIN_CALLS must not exceed BREAKER_WINDOW_CALLS.")
+if BREAKER_FAILURE_RATE > 1:
+    raise ImproperlyConfigured("BREAKER_FAILURE_RATE is a fraction of calls, at most 1.")
 REFRESH_LIMIT = env_int("REFRESH_LIMIT", 5, minimum=0)
 REFRESH_WINDOW_SECONDS = env_int("REFRESH_WINDOW_SECONDS", 60, minimum=1)
 # Only `python -m bench` sets this: it turns on the plain "hello" reference view.

@@ -60,11 +60,12 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    """Return a `Clock` that the cache's freshness decisions (``lookup.cache.clock``) follow."""
-    from lookup import cache
+    """Return a `Clock` that the cache's freshness and the breaker's window follow."""
+    from lookup.services import breaker, store
 
     fake = Clock()
-    monkeypatch.setattr(cache, "clock", fake)
+    monkeypatch.setattr(store, "clock", fake)
+    monkeypatch.setattr(breaker, "clock", fake)
     return fake
 
 
@@ -108,12 +109,16 @@ def _fresh_state(request):
     from django.core.cache import cache
 
     from lookup import services
+    from lookup.services import upstream
 
     cache.clear()
     services.forget_clients()
+    upstream.forget_budgets()
     if "sandbox" in request.fixturenames:
         request.getfixturevalue("sandbox").reset()
     yield
+    # A background refresh still running would write into the next test's cache.
+    services.wait_for_refreshes()
     services.forget_clients()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from http import HTTPStatus
 
 import pytest
@@ -10,72 +9,43 @@ from cryptography.fernet import Fernet
 from django.core.cache import cache as django_cache
 from django.template.loader import render_to_string
 
-from lookup import cache, resilience, services
 from lookup import crypto as lookup_crypto
+from lookup import services
 from lookup.capillary import CustomerQuery
 from lookup.capillary.errors import CustomerDeleted
+from lookup.services import store
+from tests.conftest import CUSTOMER, calls
 
-SEED = 566881933
+SEED = CUSTOMER
 OTHER = 100000000
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(cache, "clock", fake)
-    return fake
-
-
-@pytest.fixture(autouse=True)
-def _forget_process_state():
-    resilience.forget_budgets()
-    yield
-    services.wait_for_refreshes()
-
-
-def calls(sandbox) -> int:
-    return sandbox.stats()["customer_calls"]
 
 
 def test_key_ignores_order():
     one = CustomerQuery.parse("42", source="instore", embed="points,mlp", ndncStatus="true")
     two = CustomerQuery.parse("42", ndncStatus="1", embed=["mlp", "POINTS"], source="INSTORE")
-    assert cache.entry_key(1, one) == cache.entry_key(1, two)
+    assert store.entry_key(1, one) == store.entry_key(1, two)
 
 
 def test_key_tells_apart():
     base = CustomerQuery(customer_id=42)
     keys = {
-        cache.entry_key(1, base),
-        cache.entry_key(2, base),
-        cache.entry_key(1, base.replace(customer_id=43)),
-        cache.entry_key(1, base.replace(source="MARTJACK")),
-        cache.entry_key(1, base.replace(account_id="acc-1")),
-        cache.entry_key(1, base.replace(embed=frozenset({"points"}))),
-        cache.entry_key(1, base.replace(optin_status=True)),
+        store.entry_key(1, base),
+        store.entry_key(2, base),
+        store.entry_key(1, base.replace(customer_id=43)),
+        store.entry_key(1, base.replace(source="MARTJACK")),
+        store.entry_key(1, base.replace(account_id="acc-1")),
+        store.entry_key(1, base.replace(embed=frozenset({"points"}))),
+        store.entry_key(1, base.replace(optin_status=True)),
     }
     assert len(keys) == 7
-    assert all(k.startswith(f"{cache.NAMESPACE}:c:") for k in keys)
+    assert all(k.startswith(f"{store.NAMESPACE}:c:") for k in keys)
 
 
 def test_kinds():
     base = CustomerQuery(customer_id=42)
-    assert cache.kind_of(base) == "base"
-    assert cache.kind_of(base.replace(embed=frozenset({"points"}))) == "points"
-    assert cache.kind_of(base.replace(embed=frozenset({"customerImage"}))) == "images"
+    assert store.kind_of(base) == "base"
+    assert store.kind_of(base.replace(embed=frozenset({"points"}))) == "points"
+    assert store.kind_of(base.replace(embed=frozenset({"customerImage"}))) == "images"
 
 
 def test_fresh_then_stale_then_gone(org, sandbox, clock):
@@ -102,17 +72,18 @@ def test_fresh_then_stale_then_gone(org, sandbox, clock):
 def test_freshness_per_kind(org, sandbox, clock, settings):
     settings.CACHE_FRESH_OVERRIDES = {"points": 10}
     base, points = CustomerQuery(customer_id=SEED), CustomerQuery(customer_id=SEED, embed="points")
-    services.fetch_many(org, [base, points])
+    parts = {"base": base, "points": points}
+    services.fetch(org, parts)
     clock.advance(11)
-    results = services.fetch_many(org, [base, points])
-    assert not results[base].revalidating
-    assert results[points].revalidating
+    results = services.fetch(org, parts)
+    assert not results["base"].revalidating
+    assert results["points"].revalidating
 
 
 def test_entry_holds_text_not_html(org, sandbox):
     query = CustomerQuery(customer_id=SEED)
     services.fetch_customer(org, query)
-    stored = django_cache.get(cache.entry_key(org.pk, query))
+    stored = django_cache.get(store.entry_key(org.pk, query))
     assert set(stored) == {
         "body", "request_id", "path", "params", "fetched_at", "fresh_until",
         "stale_until", "generation",
@@ -127,7 +98,7 @@ def test_entry_under_a_retired_key_is_a_miss(org, sandbox, settings):
     query = CustomerQuery(customer_id=SEED)
     services.fetch_customer(org, query)
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]
-    assert cache.read(org.pk, query)[0] is None
+    assert store.read(org.pk, query)[0] is None
 
 
 def test_failure_not_cached(org, sandbox):
@@ -136,15 +107,15 @@ def test_failure_not_cached(org, sandbox):
         with pytest.raises(Exception):  # noqa: B017 - the class is not the point here
             services.fetch_customer(org, query)
     assert calls(sandbox) == 2
-    assert cache.read(org.pk, query)[0] is None
+    assert store.read(org.pk, query)[0] is None
 
 
 def test_images_not_kept_past_expiry(org, sandbox, clock, settings):
     settings.CACHE_STALE_OVERRIDES = {"images": 7200}
     query = CustomerQuery(customer_id=SEED, embed="customerImage")
     data = services.fetch_customer(org, query)
-    expiry = cache.image_expiry(data.customer)
-    entry = cache.read(org.pk, query)[0]
+    expiry = store.image_expiry(data.customer)
+    entry = store.read(org.pk, query)[0]
     assert expiry is not None
     assert entry.stale_until == expiry - settings.CACHE_IMAGE_MARGIN_SECONDS
     clock.t = entry.stale_until + 1
@@ -160,14 +131,14 @@ def test_pii_delete_purges_customer(org, sandbox):
         CustomerQuery(customer_id=SEED, source="ALL"),
     ]
     other = CustomerQuery(customer_id=OTHER)
-    services.fetch_many(org, [*queries, other])
-    assert all(cache.read(org.pk, q)[0] for q in queries)
+    services.fetch(org, {str(i): q for i, q in enumerate([*queries, other])})
+    assert all(store.read(org.pk, q)[0] for q in queries)
 
     sandbox.set_fault(SEED, "pii_deleted")
     with pytest.raises(CustomerDeleted):
         services.fetch_customer(org, queries[0], refresh=True)
-    assert [cache.read(org.pk, q)[0] for q in queries] == [None] * 4
-    assert cache.read(org.pk, other)[0] is not None
+    assert [store.read(org.pk, q)[0] for q in queries] == [None] * 4
+    assert store.read(org.pk, other)[0] is not None
 
 
 def test_refresh_bypasses_freshness(org, sandbox):
@@ -218,4 +189,4 @@ def test_permission_checked_before_cache(client, django_user_model, org, sandbox
     response = client.get(f"/customers/{SEED}/?source=INSTORE&org={org.slug}")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert calls(sandbox) == before
-    assert not [k for k in seen if k.startswith(cache.NAMESPACE)]
+    assert not [k for k in seen if k.startswith(store.NAMESPACE)]

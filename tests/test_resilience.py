@@ -1,13 +1,12 @@
-"""Retries, the retry budget, Retry-After, the circuit breaker and stale-if-error."""
+"""Retries, the retry budget, Retry-After, quotas and stale-if-error (the breaker: test_breaker)."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
 import pytest
-from django.core.cache import cache as django_cache
 
-from lookup import resilience, services
+from lookup import services
 from lookup.capillary import CustomerQuery
 from lookup.capillary.errors import (
     CustomerNotFound,
@@ -17,15 +16,18 @@ from lookup.capillary.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from lookup.resilience import CircuitOpen, RetryBudget, should_retry
-from tests.test_cache import SEED, Clock, calls, clock  # noqa: F401 - fixture
+from lookup.services import breaker, upstream
+from lookup.services.breaker import CircuitOpen
+from lookup.services.upstream import RetryBudget, should_retry
+from tests.conftest import CUSTOMER as SEED
+from tests.conftest import Clock, calls
 
 OTHER = 100000001
 
 
 @pytest.fixture(autouse=True)
 def _forget_process_state():
-    resilience.forget_budgets()
+    upstream.forget_budgets()
     yield
     services.wait_for_refreshes()
 
@@ -144,57 +146,6 @@ def test_rate_limit_517_default_wait(org, sandbox, settings):
     assert calls(sandbox) == 1
 
 
-# -- circuit breaker ----------------------------------------------------------------------------
-
-
-def test_breaker_transitions(org, sandbox, clock, settings):  # noqa: F811
-    settings.BREAKER_FAILURES = 3
-    settings.BREAKER_COOLDOWN_SECONDS = 30
-    failing = CustomerQuery(customer_id=900000500)
-    for _ in range(3):
-        with pytest.raises(UpstreamError):
-            services.fetch_customer(org, failing)
-    assert resilience.org_state(org.pk).breaker == "open"
-
-    with pytest.raises(CircuitOpen) as opened:
-        services.fetch_customer(org, CustomerQuery(customer_id=SEED))
-    assert opened.value.status == 503
-    assert opened.value.message == "Capillary is failing for this org; not calling it for 30 s"
-    assert calls(sandbox) == 3
-
-    clock.advance(31)
-    assert resilience.org_state(org.pk).breaker == "half-open"
-    with pytest.raises(UpstreamError):  # the probe fails: open again
-        services.fetch_customer(org, failing)
-    assert resilience.org_state(org.pk).breaker == "open"
-    assert calls(sandbox) == 4
-
-    clock.advance(31)
-    assert services.fetch_customer(org, CustomerQuery(customer_id=SEED)).customer.id == SEED
-    state = resilience.org_state(org.pk)
-    assert (state.breaker, state.failures) == ("closed", 0)
-
-
-def test_half_open_lets_one_probe(org, sandbox, clock, settings):  # noqa: F811
-    settings.BREAKER_FAILURES = 1
-    with pytest.raises(UpstreamError):
-        services.fetch_customer(org, CustomerQuery(customer_id=900000500))
-    clock.advance(settings.BREAKER_COOLDOWN_SECONDS + 1)
-    probe = resilience.before_call(org.pk, 5)[1]
-    assert probe is not None
-    with pytest.raises(CircuitOpen):  # another request while the probe is out
-        services.fetch_customer(org, CustomerQuery(customer_id=SEED))
-    assert calls(sandbox) == 1
-
-
-def test_not_found_is_not_a_failure(org, sandbox, settings):
-    settings.BREAKER_FAILURES = 2
-    for _ in range(3):
-        with pytest.raises(CustomerNotFound):
-            services.fetch_customer(org, CustomerQuery(customer_id=900008015))
-    assert resilience.org_state(org.pk).breaker == "closed"
-
-
 # -- stale-if-error, as the agent sees it ---------------------------------------------------------
 
 
@@ -203,8 +154,8 @@ def _break(kind: str, org, sandbox, clock):  # noqa: F811
         org.base_url = "http://127.0.0.1:9"
         org.save()
     elif kind == "circuit open":
-        open_key = resilience._keys(org.pk)[1]
-        django_cache.set(open_key, clock() + 30, timeout=None)
+        for customer in range(10):  # the rule: failures across several customers
+            breaker.record(org.pk, customer, UpstreamError(upstream_status=503), None)
     elif kind == "timeout":
         org.read_timeout, org.deadline = 0.2, 0.4
         org.save()
@@ -221,7 +172,7 @@ def _break(kind: str, org, sandbox, clock):  # noqa: F811
         ("http_503", "Capillary failed (HTTP 503)"),
         ("rate_limited", "Capillary is rate limiting this org"),
         ("connection refused", "Capillary could not be reached"),
-        ("circuit open", "Capillary is failing for this org"),
+        ("circuit open", "We paused calls to Capillary for this org"),
     ],
 )
 def test_stale_if_error(kind, reason, agent_client, org, sandbox, clock):  # noqa: F811
@@ -260,7 +211,7 @@ def test_org_quota_shared_and_served_from_cache(org, sandbox, clock):  # noqa: F
     assert "quota of 2" in spent.value.message and 1 <= spent.value.retry_after <= 60
     assert calls(sandbox) == before  # held back without calling
     clock.advance(61)  # past fresh, quota spent in this minute? a new minute has begun
-    assert resilience.quota_used(org.pk) == 0
+    assert upstream.quota_used(org.pk) == 0
     services.fetch_customer(org, CustomerQuery(customer_id=SEED, embed="points"))
     assert calls(sandbox) == before + 1
 
@@ -278,19 +229,23 @@ def test_spent_quota_serves_the_stale_copy(org, sandbox, clock, settings):  # no
 
 
 def test_ops_page_shows_breaker(client, django_user_model, org, sandbox, settings, clock):  # noqa: F811
-    settings.BREAKER_FAILURES = 1
-    with pytest.raises(UpstreamError):
-        services.fetch_customer(org, CustomerQuery(customer_id=900000500))
+    sandbox.set_fault(None, "http_500")
+    for customer in range(10):
+        with pytest.raises(UpstreamError):
+            services.fetch_customer(org, CustomerQuery(customer_id=SEED + customer))
     staff = django_user_model.objects.create_user("ops", password="ops-pass-12345", is_staff=True)
     client.force_login(staff)
     page = client.get("/ops/breakers/")
     assert page.status_code == HTTPStatus.OK
     text = page.content.decode()
     assert "Sandbox org" in text and ">open</strong>: not calling Capillary for 30 s" in text
+    assert "10 of 10 calls failed across 10 customers: HTTP 500" in text
     assert "(no quota)" in text
 
     closed = client.post(f"/ops/breakers/{org.pk}/close", follow=True)
     assert ">closed</strong>" in closed.content.decode()
+    sandbox.set_fault(None, None)
+    assert services.fetch_customer(org, CustomerQuery(customer_id=SEED)).customer.id == SEED
 
 
 def test_ops_page_staff_only(agent_client):

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache as django_cache
 
-from lookup import cache, resilience, services
+from lookup import services
 from lookup.capillary import CustomerQuery
-from tests.conftest import IN_CI
-from tests.test_cache import SEED, calls, clock  # noqa: F401 - fixture
+from lookup.services import singleflight, store, upstream
+from tests.conftest import CUSTOMER as SEED
+from tests.conftest import IN_CI, calls
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
@@ -25,7 +26,7 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 @pytest.fixture(autouse=True)
 def _forget_process_state():
-    resilience.forget_budgets()
+    upstream.forget_budgets()
     yield
     services.wait_for_refreshes()
 
@@ -67,27 +68,27 @@ def test_threads_share_one_call(org, slow_sandbox):
 def test_refresh_still_single_flights(org, slow_sandbox):
     query = CustomerQuery(customer_id=SEED)
     services.fetch_customer(org, query)
-    results = _together(10, lambda: services.fetch_many(org, [query], refresh=True)[query])
+    results = _together(10, lambda: services.fetch_customer(org, query, refresh=True))
     assert {r.customer.id for r in results} == {SEED}
     assert calls(slow_sandbox) == 2
 
 
 def test_waits_for_other_holder(org, sandbox):
-    """A fetch whose key is locked elsewhere waits, then takes the answer from the cache."""
+    """A fetch whose key is locked elsewhere waits, then takes the answer from the store."""
     query = CustomerQuery(customer_id=SEED)
-    key = cache.entry_key(org.pk, query)
-    token = cache.acquire(key, 10)
-    generation = cache.read(org.pk, query)[1]
+    key = store.entry_key(org.pk, query)
+    token = singleflight.acquire(key, 10)
+    generation = store.read(org.pk, query)[1]
 
     def other_process() -> None:
         time.sleep(0.3)
         result = services.client_for(org).get_customer(query)
-        cache.write(
-            org.pk, query, raw_text=result.raw_text, request_id=result.request_id,
-            path=result.path, params=result.params, fetched_at=cache.now(),
-            generation=generation, customer=result.customer,
+        answer = store.Answer(query, result.raw_text, result.customer)
+        store.write_many(
+            org.pk, [answer], request_id=result.request_id, path=result.path,
+            params=result.params, fetched_at=store.now(), generation=generation,
         )  # fmt: skip
-        cache.release(key, token)
+        singleflight.release({key: token})
 
     holder = threading.Thread(target=other_process)
     holder.start()
@@ -99,8 +100,8 @@ def test_waits_for_other_holder(org, sandbox):
 
 def test_dead_holder_lock_expires(org, sandbox):
     query = CustomerQuery(customer_id=SEED)
-    key = cache.entry_key(org.pk, query)
-    assert django_cache.add(cache.lock_key(key), "holder-that-died", timeout=1)
+    key = store.entry_key(org.pk, query)
+    assert django_cache.add(singleflight.lock_key(key), "holder-that-died", timeout=1)
     data = services.fetch_customer(org, query)  # waits out the lock, then fetches itself
     assert not data.from_cache and data.customer.id == SEED
     assert calls(sandbox) == 1
@@ -186,52 +187,42 @@ def test_processes_share_one_call(slow_sandbox):
 
 
 def test_release_drops_only_our_own_lock():
-    """On either backend (Redis: one atomic script), a lock another holder took stays."""
-    from django.core.cache import cache as django_cache
-
-    from lookup import cache as entries
-
+    """A lock another holder took after ours expired stays when we release ours."""
     key = "release-test"
-    token = entries.acquire(key, 5)
-    assert token and entries.is_locked(key)
-    entries.release(key, token)
-    assert not entries.is_locked(key)
+    token = singleflight.acquire(key, 5)
+    assert token and singleflight.locked([key]) == {key}
+    assert singleflight.acquire(key, 5) is None  # held: no second token
+    singleflight.release({key: token})
+    assert not singleflight.locked([key])
 
-    stale = entries.acquire(key, 5)
-    django_cache.set(entries.lock_key(key), "someone-else", timeout=5)  # ours expired, retaken
-    entries.release(key, stale)
-    assert entries.is_locked(key)
-    django_cache.delete(entries.lock_key(key))
+    stale = singleflight.acquire(key, 5)
+    django_cache.set(singleflight.lock_key(key), "someone-else", timeout=5)  # expired, retaken
+    singleflight.release({key: stale})
+    assert singleflight.locked([key]) == {key}
+    django_cache.delete(singleflight.lock_key(key))
 
 
-def test_lock_and_entry_read_together(org, sandbox):
-    """acquire_and_read takes the lock and sees an answer stored just before it (both backends)."""
+def test_an_answer_stored_before_the_lock_is_taken_is_used(org, sandbox):
+    """A process that takes a lock just after another stored its answer makes no call."""
     query = CustomerQuery(customer_id=SEED)
-    key = cache.entry_key(org.pk, query)
-    token, entry, generation = cache.acquire_and_read(org.pk, query, 10)
-    assert token and entry is None and generation
-    assert cache.acquire_and_read(org.pk, query, 10)[0] is None  # held: no second token
+    services.fetch_customer(org, query)
+    copy, generation = store.read(org.pk, query)
     result = services.client_for(org).get_customer(query)
-    stored = cache.write(
-        org.pk, query, raw_text=result.raw_text, request_id=result.request_id,
-        path=result.path, params=result.params, fetched_at=cache.now(),
-        generation=generation, customer=result.customer, release_token=token,
+    before = calls(sandbox)
+    later = store.Answer(query, result.raw_text, result.customer)
+    store.write_many(
+        org.pk, [later], request_id="newer", path=result.path, params=result.params,
+        fetched_at=copy.fetched_at + 1, generation=generation,
     )  # fmt: skip
-    assert stored is not None and not cache.is_locked(key)  # written and released together
-    again, entry, same = cache.acquire_and_read(org.pk, query, 10)
-    assert again and same == generation and entry.fetched_at == stored.fetched_at
-    # A write whose lock expired and was retaken leaves the new holder's lock alone.
-    django_cache.set(cache.lock_key(key), "someone-else", timeout=5)
-    cache.write(
-        org.pk, query, raw_text=result.raw_text, request_id=result.request_id,
-        path=result.path, params=result.params, fetched_at=cache.now(),
-        generation=generation, customer=result.customer, release_token=again,
-    )  # fmt: skip
-    assert django_cache.get(cache.lock_key(key)) == "someone-else"
+    data = services.fetch(org, {"part": query}, refresh=True)["part"]
+    # A refresh makes its own call; a load that started from the older copy takes the newer.
+    assert not data.from_cache and calls(sandbox) == before + 1
+    got = services._lead(org, {query: (copy, generation)}, wait=True)[query]
+    assert got.from_cache and calls(sandbox) == before + 1
 
 
 def test_a_fetch_leaves_no_lock(org, sandbox):
     query = CustomerQuery(customer_id=SEED, embed=frozenset({"points"}))
     services.fetch_customer(org, query)
-    assert not cache.is_locked(cache.entry_key(org.pk, query))
-    assert cache.read(org.pk, query)[0] is not None
+    assert not singleflight.locked([store.entry_key(org.pk, query)])
+    assert store.read(org.pk, query)[0] is not None

@@ -173,16 +173,25 @@ def _quota_key(org_id: int, at: float) -> str:
     return f"{store.NAMESPACE}:org:{org_id}:quota:{int(at // 60)}"
 
 
+def limited_until(org_id: int) -> float | None:
+    """Return until when Capillary asked us not to call for this org, or None."""
+    until = cache.get(_limited_key(org_id))
+    return until if until is not None and until > store.now() else None
+
+
+def _rate_limited(org_id: int) -> RateLimited | None:
+    until = limited_until(org_id)
+    if until is None:
+        return None
+    return RateLimited(
+        "Capillary is rate limiting this org; try again shortly.",
+        retry_after=max(1, round(until - store.now())),
+    )
+
+
 def blocked(org_id: int) -> CapillaryError | None:
     """Return the error a call for this org would get now without calling, or None."""
-    until = cache.get(_limited_key(org_id))
-    at = store.now()
-    if until is not None and until > at:
-        return RateLimited(
-            "Capillary is rate limiting this org; try again shortly.",
-            retry_after=max(1, round(until - at)),
-        )
-    return breaker.blocked(org_id)
+    return _rate_limited(org_id) or breaker.blocked(org_id)
 
 
 def take_quota(org_id: int, per_minute: int) -> None:
@@ -229,7 +238,7 @@ def reset(org_id: int) -> None:
 def stale_reason(error: BaseException) -> str:
     """Return the few words a stale banner uses to say why the copy is not fresh."""
     if isinstance(error, CircuitOpen):
-        return "we paused calls to Capillary for this org"
+        return "We paused calls to Capillary for this org"
     if isinstance(error, RateLimited):
         return "Capillary is rate limiting this org"
     if isinstance(error, UpstreamTimeout):
@@ -253,17 +262,21 @@ def serves_stale(error: BaseException) -> bool:
 def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lambda: None):
     """Call Capillary once for the query and return its CustomerResult, or raise.
 
-    Rate limit and breaker first (raising without calling when the org is held back); then
+    Breaker and rate limit first (raising without calling when the org is held back); then
     the call, retried only when that is safe and within the org's deadline and retry budget
     (`keep_lock` runs before each retry, to extend the part locks); then one outcome for
     the breaker, however many attempts it took.
     """
-    held_back = blocked(org.pk)
-    if held_back is not None:
-        raise held_back
-    quota = org.calls_per_minute
-    take_quota(org.pk, settings.CAPILLARY_CALLS_PER_MINUTE if quota is None else quota)
     probe = breaker.before_call(org.pk)
+    try:
+        limited = _rate_limited(org.pk)
+        if limited is not None:
+            raise limited
+        quota = org.calls_per_minute
+        take_quota(org.pk, settings.CAPILLARY_CALLS_PER_MINUTE if quota is None else quota)
+    except BaseException:
+        breaker.release(org.pk, probe)  # no call made: another may probe
+        raise
     budget = budget_for(org.pk)
     budget.record_call()
     client = client_for(org)
@@ -288,10 +301,14 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
                 time.sleep(delay)
                 keep_lock()
                 continue
+            # One outcome per call, after its retries.
             breaker.record(org.pk, query.customer_id, exc, probe)
             if isinstance(exc, RateLimited):
                 _remember_rate_limit(org.pk, exc)
             _log_failure(org, query, exc, started)
+            raise
+        except BaseException as exc:
+            breaker.record(org.pk, query.customer_id, exc, probe)  # no outcome: frees the probe
             raise
         breaker.record(org.pk, query.customer_id, None, probe)
         return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,20 +11,27 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from lookup.services import breaker, store, upstream
 from lookup.models import Org
-from lookup.services import breaker, upstream
+from lookup.templatetags.lookup_tags import age_words
 
 
 def _row(org: Org) -> dict:
-    paused = breaker.blocked(org.pk)
-    limited = upstream.blocked(org.pk) if paused is None else None
+    limited_until = upstream.limited_until(org.pk)
+    window = breaker.window(org.pk)
+    at = store.now()
+    since = breaker.now() - (window.last_opened_at or 0)
     return {
         "org": org,
-        "breaker": "open" if paused else "closed",
-        "failures": 0,
-        "open_for": paused.retry_after if paused else None,
-        "limited_for": limited.retry_after if limited else None,
-        "probing": False,
+        "window": window,
+        "open_for": max(1, round(window.open_until - breaker.now()))
+        if window.state == "open"
+        else None,
+        "last_opened": dt.datetime.fromtimestamp(window.last_opened_at, dt.UTC)
+        if window.last_opened_at
+        else None,
+        "last_opened_ago": age_words(since) if window.last_opened_at else "",
+        "limited_for": round(limited_until - at) if limited_until else None,
         "budget": upstream.budget_for(org.pk).counts(),
         "quota_used": upstream.quota_used(org.pk),
         "quota": org.calls_per_minute
@@ -38,7 +47,11 @@ def breakers(request: HttpRequest) -> HttpResponse:
     rows = [_row(org) for org in Org.objects.order_by("name")]
     context = {
         "rows": rows,
-        "threshold": settings.BREAKER_FAILURES,
+        "window_calls": settings.BREAKER_WINDOW_CALLS,
+        "window_seconds": settings.BREAKER_WINDOW_SECONDS,
+        "min_calls": settings.BREAKER_MIN_CALLS,
+        "failure_rate": settings.BREAKER_FAILURE_RATE,
+        "min_customers": settings.BREAKER_MIN_CUSTOMERS,
         "cooldown": settings.BREAKER_COOLDOWN_SECONDS,
         "ratio": settings.RETRY_BUDGET_RATIO,
         "window": settings.RETRY_BUDGET_WINDOW_SECONDS,
@@ -49,7 +62,7 @@ def breakers(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @require_POST
 def close_breaker(request: HttpRequest, org_id: int) -> HttpResponse:
-    """Close an org's breaker and forget its rate limit (after Capillary is known to be back)."""
+    """Close an org's breaker, clear its window and forget its rate limit (Capillary is back)."""
     upstream.reset(org_id)
     return redirect("ops-breakers")
 

@@ -54,6 +54,32 @@
     if (tab && !event.defaultPrevented) { select(tab.dataset.tab); }
   }, true);
 
+  // Countdowns: an element with data-countdown="24" shows the seconds left and counts them
+  // down to 0 (the page says the seconds as sent without JavaScript).
+  var countdownTimer = null;
+
+  function tickCountdowns() {
+    var now = Date.now();
+    var running = false;
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      if (!el.dataset.countdownEnds) {
+        var seconds = parseInt(el.dataset.countdown, 10);
+        el.dataset.countdownEnds = String(now + (isNaN(seconds) ? 0 : seconds) * 1000);
+      }
+      var left = Math.max(0, Math.ceil((Number(el.dataset.countdownEnds) - now) / 1000));
+      el.textContent = String(left);
+      if (left > 0) { running = true; }
+    });
+    if (running && countdownTimer === null) {
+      countdownTimer = window.setInterval(tickCountdowns, 1000);
+    } else if (!running && countdownTimer !== null) {
+      window.clearInterval(countdownTimer);
+      countdownTimer = null;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", tickCountdowns);
+  document.addEventListener("htmx:afterSettle", tickCountdowns);
   document.addEventListener("htmx:afterSettle", syncFromPanel);
   document.addEventListener("htmx:historyRestore", syncFromPanel);
   window.addEventListener("pageshow", syncFromPanel);
