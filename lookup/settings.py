@@ -335,7 +335,8 @@ BREAKER_FAILURES = env_int("BREAKER_FAILURES", 5, minimum=1)
 BREAKER_COOLDOWN_SECONDS = env_float("BREAKER_COOLDOWN_SECONDS", 30.0)
 REFRESH_LIMIT = env_int("REFRESH_LIMIT", 5, minimum=0)
 REFRESH_WINDOW_SECONDS = env_int("REFRESH_WINDOW_SECONDS", 60, minimum=1)
-# Only `python -m bench` sets this: it turns on the plain "hello" reference view.
+# Only `python -m bench` sets this: it turns on the plain "hello" reference view and the
+# one-call proxy view (lookup/views/bench.py).
 LOOKUP_BENCH = env_bool("LOOKUP_BENCH", False)
 # --- end of caching and resilience ------------------------------------------------------------
 # Every page writes an audit row: on SQLite, WAL with synchronous=NORMAL makes that INSERT
