@@ -271,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=200, help="sandbox's fixed latency")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (instance A)")
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads a worker")
-    parser.add_argument("--concurrency", type=int, default=16, help="agents for the hit runs")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="agents for the hit and isolation runs"
+    )
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of each hit run")
     parser.add_argument("--rounds", type=int, default=3, help="turns of hello, page and tab runs")
     parser.add_argument("--miss-rounds", type=int, default=4, help="cold pages per agent (x64)")
@@ -292,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.stop()
     print(f"Customer Lookup benchmark ({os.cpu_count()} CPUs, {time.monotonic() - started:.0f} s)")
     print(
-        f"gunicorn gthread -w {args.workers} --threads {args.threads} (instance B: -w 2, C: -w 1); "
+        f"gunicorn gthread -w {args.workers} --threads {args.threads} (instance B: -w 2, D: -w 2, C: -w 1); "
         "sandbox latency "
         f"{args.latency_ms} ms; {args.concurrency} agents, {args.rounds} turns of {args.duration:.0f} s a hit run (medians)"
     )
