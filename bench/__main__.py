@@ -13,11 +13,17 @@ import sys
 import time
 from pathlib import Path
 
+from bench import figures as calc
 from bench.servers import DEMO_BASIC, SEED, Bench, customers
 
 
 def page(base: str, cid: int) -> str:
     return f"{base}/customers/{cid}/?source=INSTORE"
+
+
+def proxy(base: str, cid: int) -> str:
+    """Return the URL of the bare one-call view (the floor) for this customer."""
+    return f"{base}/bench/proxy/{cid}/?source=INSTORE"
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -38,7 +44,12 @@ def run(bench: Bench) -> dict:
     duration, conc = args.duration, args.concurrency
 
     # Warm up: imports, templates, connection pools, the org's client in every worker.
-    bench.load([f"{a}/bench/hello", page(a, SEED)], conc, mode="duration", duration=1)
+    bench.load(
+        [f"{a}/bench/hello", page(a, SEED), proxy(a, SEED)], conc, mode="duration", duration=1
+    )
+    probe = bench.load([proxy(a, SEED)], 1, mode="once")
+    if probe["statuses"] != {"200": 1}:
+        raise SystemExit(f"the one-call view answered {probe['statuses']}, not 200: see the logs")
 
     tab_url = f"{a}/customers/{SEED}/tabs/cards/?source=INSTORE"
     probe = bench.load([tab_url], 1, mode="once", headers={"HX-Request": "true"})
@@ -98,29 +109,43 @@ def run(bench: Bench) -> dict:
     figures["upstream_p50_ms"] = round(upstream["p50_ms"], 1)
     rows.append(("sandbox alone (direct call)", f"p50 {upstream['p50_ms']:.1f} ms"))
 
+    # The floor, then the cold page, each at one agent and at 64, on customers no other run
+    # asks for: the bare view makes the one call a cold page's first paint needs.
+    floor1 = bench.load([proxy(a, c) for c in customers(100_004_000, 16)], 1, mode="once")
     cold = customers(100_000_100, 16)
     bench.sandbox_control("reset")
     miss = bench.load([page(a, c) for c in cold], 1, mode="once")
-    calls_per_page = bench.upstream_calls() / len(cold)
-    figures["miss_overhead_p50_ms"] = round(miss["p50_ms"] - args.latency_ms, 1)
-    rows.append(
-        (
-            "cold page, one agent",
-            f"p50 {miss['p50_ms']:.1f} ms ({calls_per_page:.1f} upstream calls a page, "
-            f"{args.latency_ms} ms each, in parallel)",
-        )
-    )
-
+    calls_per_page = calc.calls_per(bench.customer_calls(c) for c in cold) or 0.0
+    many = customers(100_005_000, 64 * args.miss_rounds)
+    floor64 = bench.load([proxy(a, c) for c in many], 64, mode="once")
     many = customers(100_001_000, 64 * args.miss_rounds)
     miss64 = bench.load([page(a, c) for c in many], 64, mode="once")
-    figures["miss_rps_64"] = miss64["rps"]
-    figures["miss_efficiency"] = round(miss64["rps"] / (64 / (args.latency_ms / 1000)), 3)
-    rows.append(
+    figures.update(
+        proxy_rps_64=floor64["rps"],
+        proxy_p50_ms=round(floor1["p50_ms"], 1),
+        miss_overhead_p50_ms=calc.overhead_ms(miss["p50_ms"], floor1["p50_ms"]),
+        miss_rps_64=miss64["rps"],
+        miss_efficiency=calc.miss_efficiency(miss64["rps"], floor64["rps"]),
+        miss_efficiency_ideal=calc.miss_efficiency_ideal(miss64["rps"], 64, args.latency_ms),
+        calls_per_cold_page=calls_per_page,
+    )
+    rows += [
+        ("one-call view (the floor), one agent", f"p50 {floor1['p50_ms']:.1f} ms"),
+        (
+            "cold page, one agent",
+            f"p50 {miss['p50_ms']:.1f} ms, {figures['miss_overhead_p50_ms']} ms over the floor "
+            f"({calls_per_page:g} upstream calls a page, {args.latency_ms} ms each)",
+        ),
+        (
+            "one-call view, 64 agents",
+            f"{floor64['rps']} req/s, p50 {floor64['p50_ms']:.1f} ms, "
+            f"statuses {floor64['statuses']}",
+        ),
         (
             "64 agents, distinct cold customers",
             f"{miss64['rps']} req/s, p50 {miss64['p50_ms']:.1f} ms, statuses {miss64['statuses']}",
-        )
-    )
+        ),
+    ]
 
     if bench.redis:
         for name, urls in (
@@ -129,7 +154,7 @@ def run(bench: Bench) -> dict:
         ):
             bench.sandbox_control("reset")
             burst = bench.load(urls, 100, mode="once")
-            per_part = bench.upstream_calls() / calls_per_page
+            per_part = bench.upstream_calls() / (calls_per_page or 1)
             figures[f"coalesce_calls_{name}"] = round(per_part, 2)
             rows.append(
                 (
@@ -139,6 +164,12 @@ def run(bench: Bench) -> dict:
             )
     else:
         figures["coalesce_calls_processes"] = figures["coalesce_calls_instances"] = None
+
+    walk_calls, walk_row = full_walk(bench, a, customers(100_006_000, 1)[0])
+    figures["calls_per_full_walk"] = walk_calls
+    rows.append(("one agent: cold page, every tab, page again", walk_row))
+    figures["breaker_isolation"], isolation_row = isolation(bench)
+    rows.append(("5% of customers failing, 2 processes", isolation_row))
 
     # Instance C, started now: its copies go stale after 1 s. A customer only C has fetched
     # has a copy that is C's (a copy A or B fetched would still be fresh for 60 s and
@@ -166,6 +197,59 @@ def run(bench: Bench) -> dict:
     return {"figures": figures, "rows": rows}
 
 
+def full_walk(bench: Bench, base: str, cid: int) -> tuple[int, str]:
+    """Open a cold customer, click every tab (htmx fragments), open the page again.
+
+    Return the upstream calls made for the customer and a row describing the walk. The
+    tab URLs are read from the page, as the browser reads them.
+    """
+    status, html = bench.fetch(page(base, cid))
+    statuses = [status]
+    urls = calc.tab_urls(html, base)
+    if not urls:
+        bench.notes.append("the cold page had no tab links: the walk opened the page twice")
+    fragment = {"HX-Request": "true", "HX-Target": "tabpanel", "HX-Current-URL": page(base, cid)}
+    statuses += [bench.fetch(url, fragment)[0] for url in urls]
+    statuses.append(bench.fetch(page(base, cid))[0])
+    calls = bench.customer_calls(cid)
+    shown = ", ".join(f"{code}x{statuses.count(code)}" for code in sorted(set(statuses)))
+    return calls, f"{calls} upstream calls for page + {len(urls)} tabs + page; statuses {shown}"
+
+
+RETRIES = 2  # how often an agent presses Retry on an error page before giving up
+
+
+def isolation(bench: Bench) -> tuple[float | None, str]:
+    """Return the share of healthy lookups answered normally while 5% of customers fail.
+
+    Instance D (2 workers) keeps its own cache prefix, so its breaker and rate-limit state
+    are its own: however it ends, the other instances' figures are not touched. Every
+    customer is looked up once, the failing ones spread evenly through the run, and an
+    agent shown an error presses Retry, twice at most, as people do; a healthy lookup is
+    judged by its first answer.
+    """
+    args = bench.args
+    d, master_d = bench.start_dashboard(2, CACHE_KEY_PREFIX=f"{bench.prefix}-isolation")
+    bench.load([f"{d}/bench/hello", page(d, SEED)], 2, mode="once")
+    ids = customers(100_007_000, args.isolation_customers)
+    plan = calc.fault_plan(ids)
+    for cid, fault in plan.items():
+        bench.set_fault(cid, fault)
+    urls = [page(d, c) for c in ids]
+    done = bench.load(urls, args.concurrency, mode="once", mark=calc.DEGRADED_MARK, retries=RETRIES)
+    bench.sandbox_control("reset")  # the faults go; the later runs need a healthy sandbox
+    master_d.terminate()
+    healthy = [page(d, c) for c in ids if c not in plan]
+    share = calc.breaker_isolation(done["outcomes"], healthy)
+    normal = round((share or 0) * len(healthy))
+    row = (
+        f"{normal} of {len(healthy)} healthy lookups answered normally; {len(plan)} customers "
+        f"failing ({', '.join(calc.ISOLATION_FAULTS)}), retried {RETRIES} times; "
+        f"statuses {done['statuses']}"
+    )
+    return share, row
+
+
 def peak_rss_mb(master: int) -> float:
     """Return the largest peak resident memory (VmHWM) among a gunicorn master's workers."""
     peaks = []
@@ -187,10 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=200, help="sandbox's fixed latency")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (instance A)")
     parser.add_argument("--threads", type=int, default=16, help="gunicorn threads a worker")
-    parser.add_argument("--concurrency", type=int, default=16, help="agents for the hit runs")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="agents for the hit and isolation runs"
+    )
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of each hit run")
     parser.add_argument("--rounds", type=int, default=3, help="turns of hello, page and tab runs")
     parser.add_argument("--miss-rounds", type=int, default=4, help="cold pages per agent (x64)")
+    parser.add_argument(
+        "--isolation-customers",
+        type=int,
+        default=200,
+        help="customers looked up in the breaker isolation run (5%% of them failing)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args(argv)
     bench = Bench(args)
@@ -202,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.stop()
     print(f"Customer Lookup benchmark ({os.cpu_count()} CPUs, {time.monotonic() - started:.0f} s)")
     print(
-        f"gunicorn gthread -w {args.workers} --threads {args.threads} (instance B: -w 2, C: -w 1); "
+        f"gunicorn gthread -w {args.workers} --threads {args.threads} (instance B: -w 2, D: -w 2, C: -w 1); "
         "sandbox latency "
         f"{args.latency_ms} ms; {args.concurrency} agents, {args.rounds} turns of {args.duration:.0f} s a hit run (medians)"
     )
@@ -211,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name.ljust(width)}  {value}")
     for note in bench.notes:
         print(f"  note: {note}")
+    verdicts = calc.verdicts(result["figures"])
+    width = max(len(name) for name, *_ in verdicts)
+    print("Targets")
+    for name, value, target, verdict in verdicts:
+        shown = "-" if value is None else f"{value:g}"
+        print(f"  {name.ljust(width)}  {shown:>8}  {target:<12}  {verdict}")
     print(json.dumps(result["figures"]))
     return 0
 

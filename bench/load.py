@@ -3,6 +3,9 @@
 It reads a JSON spec on stdin and prints one JSON object of results. Each thread keeps one
 keep-alive connection per host. Modes: "duration" (every thread repeats the URLs until time
 is up) and "once" (each URL is requested once; with "together" all threads start at once).
+With "retries", an agent that gets an answer other than 200 asks the same URL again, up to
+that many times, as a person presses Retry on an error page. With "mark", the results also
+list every request as [url, status, whether its body holds the mark, attempt (1 first)].
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ class Worker:
             else:
                 self.cookies[name.strip()] = value
 
-    def get(self, url: str) -> tuple[int, int]:
+    def get(self, url: str) -> tuple[int, bytes]:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         for attempt in (1, 2):
@@ -63,14 +66,14 @@ class Worker:
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
                     del self.connections[parts.netloc]
-                return response.status, len(body)
+                return response.status, body
             except (OSError, http.client.HTTPException):
                 # The server closed an idle keep-alive connection: reconnect once.
                 conn.close()
                 self.connections.pop(parts.netloc, None)
                 if attempt == 2:
-                    return 0, 0
-        return 0, 0
+                    return 0, b""
+        return 0, b""
 
 
 def run(spec: dict) -> dict:
@@ -82,15 +85,20 @@ def run(spec: dict) -> dict:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     sizes: list[int] = []
+    mark = spec["mark"].encode() if spec.get("mark") else None
+    outcomes: list[tuple[str, int, bool, int]] = []
+    retries = int(spec.get("retries", 0))
     lock = threading.Lock()
     barrier = threading.Barrier(concurrency)
     queue = list(reversed(urls))
 
-    def record(status: int, size: int, elapsed: float) -> None:
+    def record(url: str, status: int, body: bytes, elapsed: float, attempt: int = 1) -> None:
         with lock:
             latencies.append(elapsed * 1000)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
-            sizes.append(size)
+            sizes.append(len(body))
+            if mark is not None:
+                outcomes.append((url, status, mark in body, attempt))
 
     def agent(index: int) -> None:
         worker = Worker(headers, spec.get("cookie", ""))
@@ -100,8 +108,9 @@ def run(spec: dict) -> dict:
             i = index
             while time.monotonic() < stop:
                 begin = time.monotonic()
-                status, size = worker.get(urls[i % len(urls)])
-                record(status, size, time.monotonic() - begin)
+                url = urls[i % len(urls)]
+                status, body = worker.get(url)
+                record(url, status, body, time.monotonic() - begin)
                 i += 1
             return
         while True:
@@ -109,9 +118,12 @@ def run(spec: dict) -> dict:
                 if not queue:
                     return
                 url = queue.pop()
-            begin = time.monotonic()
-            status, size = worker.get(url)
-            record(status, size, time.monotonic() - begin)
+            for attempt in range(1, retries + 2):
+                begin = time.monotonic()
+                status, body = worker.get(url)
+                record(url, status, body, time.monotonic() - begin, attempt)
+                if status == 200:
+                    break
 
     threads = [threading.Thread(target=agent, args=(i,)) for i in range(concurrency)]
     started = time.monotonic() + 0.05  # threads start together after the barrier
@@ -121,6 +133,7 @@ def run(spec: dict) -> dict:
         thread.join()
     elapsed = time.monotonic() - started
     count = len(latencies)
+    more = {"outcomes": outcomes} if mark is not None else {}
     return {
         "count": count,
         "elapsed": round(elapsed, 3),
@@ -129,6 +142,7 @@ def run(spec: dict) -> dict:
         "p99_ms": _percentile(latencies, 0.99),
         "statuses": statuses,
         "avg_bytes": round(sum(sizes) / count) if count else 0,
+        **more,
     }
 
 

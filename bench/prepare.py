@@ -26,7 +26,7 @@ def main() -> int:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from lookup import roles
+    from lookup import roles, sessions
     from lookup.models import Org, OrgAccess
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -47,6 +47,9 @@ def main() -> int:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # Adding the group moved the user's session epoch: a session made before it, or without
+    # it, is signed out on its first request, as a real sign-in's would be.
+    session[sessions.EPOCH_KEY] = sessions.epoch_of(user.pk)
     session.create()
     print(session.session_key)
     return 0

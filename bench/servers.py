@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -149,7 +150,8 @@ class Bench:
             import redis
 
             client = redis.Redis.from_url(self.args.redis_url)
-            keys = list(client.scan_iter(f"{self.prefix}:*"))
+            # Every instance's keys, the isolation instance's own prefix included.
+            keys = list(client.scan_iter(f"{self.prefix}*"))
             if keys:
                 client.delete(*keys)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -169,21 +171,38 @@ class Bench:
         )
         return json.loads(done.stdout)
 
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        """Return one answer's status and text, fetched as the signed-in bench user."""
+        request = urllib.request.Request(url, headers={"Cookie": self.cookie, **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
     def fetch_text(self, url: str) -> str:
         """Return one page's HTML, fetched as the signed-in bench user."""
         request = urllib.request.Request(url, headers={"Cookie": self.cookie})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
 
-    def sandbox_control(self, path: str) -> dict:
-        method = "POST" if path == "reset" else "GET"
+    def sandbox_control(self, path: str, body: dict | None = None) -> dict:
+        method = "POST" if path == "reset" or body is not None else "GET"
         request = urllib.request.Request(
             f"{self.sandbox}/__sandbox/{path}",
             method=method,
-            data=b"{}" if method == "POST" else None,
+            data=json.dumps(body or {}).encode() if method == "POST" else None,
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)
 
     def upstream_calls(self) -> int:
         return self.sandbox_control("stats")["customer_calls"]
+
+    def customer_calls(self, customer_id: int) -> int:
+        """Return the upstream calls for one customer since the sandbox's last reset."""
+        return self.sandbox_control(f"calls?customer_id={customer_id}")["customer_calls"]
+
+    def set_fault(self, customer_id: int, fault: str) -> None:
+        """Make the sandbox answer every call for this customer with `fault`."""
+        self.sandbox_control("faults", {"customer_id": customer_id, "fault": fault})

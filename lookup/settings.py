@@ -344,7 +344,8 @@ if BREAKER_FAILURE_RATE > 1:
     raise ImproperlyConfigured("BREAKER_FAILURE_RATE is a fraction of calls, at most 1.")
 REFRESH_LIMIT = env_int("REFRESH_LIMIT", 5, minimum=0)
 REFRESH_WINDOW_SECONDS = env_int("REFRESH_WINDOW_SECONDS", 60, minimum=1)
-# Only `python -m bench` sets this: it turns on the plain "hello" reference view.
+# Only `python -m bench` sets this: it turns on the plain "hello" reference view and the
+# one-call proxy view (lookup/views/bench.py).
 LOOKUP_BENCH = env_bool("LOOKUP_BENCH", False)
 # --- end of caching and resilience ------------------------------------------------------------
 # Every page writes an audit row: on SQLite, WAL with synchronous=NORMAL makes that INSERT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -52,3 +53,9 @@ urlpatterns += [
 from lookup.views import ops  # noqa: E402
 
 urlpatterns += ops.urlpatterns
+
+# The benchmark's floor (one upstream call, nothing else): routed only for `python -m bench`.
+if settings.LOOKUP_BENCH:
+    from lookup.views import bench
+
+    urlpatterns += bench.urlpatterns

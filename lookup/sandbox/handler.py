@@ -11,7 +11,7 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from . import faults
 from .data import GENERATED_RANGE, SEED_IDS, SHAPES, today_utc
@@ -157,7 +157,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif path == "/healthz" and method == "GET":
             self._send(200, b"ok", "text/plain; charset=utf-8")
         elif path.startswith("/__sandbox/"):
-            self._control(method, path, body)
+            self._control(method, path, query, body)
         elif match or path in (_TOKEN_PATH, "/healthz"):
             self._json(
                 405,
@@ -290,7 +290,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # -- control API ----------------------------------------------------------------------------
 
-    def _control(self, method: str, path: str, body: bytes) -> None:
+    def _control(self, method: str, path: str, query: str, body: bytes) -> None:
         sandbox = self.server.sandbox
         image = _IMAGE_PATH.match(path)
         if image and method == "GET":
@@ -302,6 +302,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
         elif path == "/__sandbox/stats" and method == "GET":
             self._json(200, sandbox.stats())
+        elif path == "/__sandbox/calls" and method == "GET":
+            self._calls(query)
         elif path == "/__sandbox/reset" and method == "POST":
             sandbox.reset()
             self._json(200, {"ok": True})
@@ -339,6 +341,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
         else:
             self._json(404, {"ok": False, "error": "unknown control endpoint"})
+
+    def _calls(self, query: str) -> None:
+        """Answer how many customer calls arrived, for ``?customer_id=`` or in total."""
+        asked = parse_qs(query).get("customer_id", [""])[-1]
+        calls = self.server.sandbox.customer_calls(asked or None)
+        self._json(200, {"customer_id": asked or None, "customer_calls": calls})
 
     def _control_body(self, body: bytes) -> dict[str, Any]:
         try:

@@ -290,8 +290,15 @@ class SandboxServer:
         """Count one customer call and the embed set it asked for."""
         with self._lock:
             self._customer_calls += 1
-            self._by_customer[customer_id] += 1
+            self._by_customer[_customer_key(customer_id)] += 1
             self._embeds.append(embeds)
+
+    def customer_calls(self, customer_id: int | str | None = None) -> int:
+        """Return how many customer calls arrived for ``customer_id`` (None: for every customer)."""
+        with self._lock:
+            if customer_id is None:
+                return self._customer_calls
+            return self._by_customer[_customer_key(customer_id)]
 
     def record_token_call(self) -> None:
         """Count one token call."""
@@ -321,6 +328,13 @@ class SandboxServer:
             self._faults.clear()
             self._answers.clear()
             self._answer_bytes = 0
+
+
+def _customer_key(customer_id: int | str) -> int | str:
+    """Return the key calls are counted under: the number for a numeric ID, else the text."""
+    if isinstance(customer_id, str) and customer_id.isascii() and customer_id.isdigit():
+        return int(customer_id)
+    return customer_id
 
 
 def _interrupt(signum: int, frame: object) -> None:
