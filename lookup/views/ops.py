@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from lookup.services import breaker, store, upstream
 from lookup.models import Org
+from lookup.services import breaker, store, upstream
 from lookup.templatetags.lookup_tags import age_words
 
 
