@@ -362,8 +362,15 @@ def test_builders_with_every_part_failed():
 
 def _data(raw: dict) -> services.CustomerData:
     customer = Customer.from_raw(raw)
-    return services.CustomerData(customer, "{}", None, "/v2/customers/42", [], 0.0, False,
-                                 list(customer.warnings))  # fmt: skip
+    return services.CustomerData(
+        customer=customer,
+        raw_text="{}",
+        request_id=None,
+        path="/v2/customers/42",
+        params=[],
+        fetched_at=0.0,
+        warnings=list(customer.warnings),
+    )
 
 
 def test_builders_surface_warnings():

@@ -91,7 +91,7 @@ def test_no_credential_anywhere(agent_client, org, caplog, contexts, auth_mode):
         HTTPStatus.NOT_FOUND,
         HTTPStatus.BAD_GATEWAY,  # http_500
         HTTPStatus.BAD_GATEWAY,  # html_error
-        HTTPStatus.SERVICE_UNAVAILABLE,  # rate_limited
+        HTTPStatus.TOO_MANY_REQUESTS,  # rate_limited
         HTTPStatus.BAD_REQUEST,  # the search form with a bad id
     ]
     token = None
