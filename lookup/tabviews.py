@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from lookup.capillary import CapillaryError
 from lookup.capillary.records import Identifier, unique_warnings
+from lookup.presentation.tiers import POINTS_WARNINGS
 from lookup.tabs import PART_LABELS, UG2_SORT_FIELDS, TabContext
 
 # Fraud statuses that put a banner on every tab.
@@ -40,12 +41,20 @@ def header(ctx: TabContext) -> dict[str, Any]:
             balance, balance_from = sum(values, Decimal(0)), "sum over programs"
     fraud = base.fraud_details if base is not None else None
     status = (fraud.status or "").upper() if fraud is not None else ""
-    points_data = ctx.data("points")
+    # Each warning once: the points ones beside the balance, the rest under the header,
+    # however many of the header's parts carried it.
+    said = unique_warnings(
+        warning
+        for name in ("base", "points", "mlp")
+        for warning in getattr(ctx.data(name), "warnings", ())
+    )
+    about_points = [w for w in said if w.code in POINTS_WARNINGS]
     return {
         "header_programs": programs,
         "header_balance": balance,
         "header_balance_from": balance_from,
-        "header_points_warnings": unique_warnings(points_data.warnings) if points_data else [],
+        "header_points_warnings": about_points,
+        "header_warnings": [w for w in said if w.code not in POINTS_WARNINGS],
         "header_errors": [
             (PART_LABELS[name], ctx.error(name)) for name in ("points", "mlp") if ctx.error(name)
         ],
@@ -199,10 +208,14 @@ def raw(ctx: TabContext) -> dict[str, Any]:
         if isinstance(value, CapillaryError):
             entry.update(error=value, fields=value.log_fields())
         else:
+            sent = value.call_params or value.params
             entry.update(
                 path=value.path,
-                params=value.params,
-                query_string=urlencode(value.params),
+                params=sent,
+                query_string=urlencode(sent),
+                # The part came from a call that also answered other parts: its JSON is the
+                # part's own blocks of that answer.
+                shared=sorted(sent) != sorted(value.params),
                 pretty=pretty_json(value.raw_text),
                 raw_text=value.raw_text,
                 request_id=value.request_id,

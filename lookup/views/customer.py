@@ -50,6 +50,23 @@ def _build(tab: tabs.Tab, ctx: tabs.TabContext) -> tuple[dict[str, Any], str]:
         return {}, "This tab could not be shown because of a dashboard error (it has been logged)."
 
 
+def _tab_warnings(shown: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Return each Capillary warning of the tab's parts once, with the first part that said it.
+
+    The record's own warnings (merged customer, account not passed) are the header's.
+    """
+    seen: set = set()
+    out = []
+    for name, value in shown.items():
+        if name == "base" or isinstance(value, CapillaryError):
+            continue
+        for warning in value.warnings:
+            if warning.identity not in seen:
+                seen.add(warning.identity)
+                out.append((name, tabs.PART_LABELS.get(name, name), warning))
+    return out
+
+
 def _tab_context(
     request: HttpRequest,
     lookup: access.Lookup,
@@ -87,12 +104,7 @@ def _tab_context(
             for name, value in shown.items()
             if isinstance(value, CapillaryError)
         ],
-        "tab_warnings": [
-            (name, tabs.PART_LABELS.get(name, name), warning)
-            for name, value in shown.items()
-            if name != "base" and not isinstance(value, CapillaryError)
-            for warning in value.warnings
-        ],
+        "tab_warnings": _tab_warnings(shown),
         "tab_unavailable": unavailable,
         "refresh_refused": refused,
     }
