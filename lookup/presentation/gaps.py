@@ -289,6 +289,7 @@ def upgrade(ctx: TabContext) -> dict[str, Any]:
         "error_templates": error_templates("upgrade"),
         "program_gaps": by_program,
         "gap_warnings": warnings,
+        "warnings_in_place": tuple(warnings),
         "criteria_warnings": part_warnings(ctx, "criteria", GAP_WARNINGS),
         "tier_criteria": upgrade_criteria(tiers, titles),
         "retention_criteria": retention_criteria(retention, titles),

@@ -292,6 +292,7 @@ def loyalty(ctx: TabContext) -> dict[str, Any]:
         "error_templates": error_templates("loyalty"),
         "loyalty_info": base.loyalty_info if base is not None else None,
         "points_panel": panel,
+        "warnings_in_place": (panel.warning,) if panel.warning else (),
         "program_views": program_views(programs),
         "lanes": timeline(history, titles),
         "expiry_months": expiry_months(schedules, ctx.tz, titles),

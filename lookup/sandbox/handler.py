@@ -219,7 +219,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if sandbox.wait(float(fault.options.get("seconds", sandbox.config.timeout_seconds))):
                 self.close_connection = True
                 return
-        elif name == "points_warning" and status == 200:
+        elif name == "points_warning" and status == 200 and _asks_points(query):
+            # Capillary answers the rest of the call and says the points could not be read.
             payload.pop("pointsSummary", None)
             payload["warnings"] = [*payload.get("warnings", []), faults.POINTS_WARNING]
         elif name == "malformed_json":
@@ -365,3 +366,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._json(400, {"ok": False, "error": str(error)})
             return
         self._json(200, {"ok": True, "runtime": self.server.sandbox.faults()})
+
+
+def _asks_points(query: str) -> bool:
+    """Return whether the call asked for the points (embed=points or embed=mlp)."""
+    return bool({"points", "mlp"} & {e.lower() for e in query_embeds(query)})

@@ -50,12 +50,14 @@ def _build(tab: tabs.Tab, ctx: tabs.TabContext) -> tuple[dict[str, Any], str]:
         return {}, "This tab could not be shown because of a dashboard error (it has been logged)."
 
 
-def _tab_warnings(shown: dict[str, Any]) -> list[tuple[str, str, Any]]:
+def _tab_warnings(shown: dict[str, Any], in_place: Any = ()) -> list[tuple[str, str, Any]]:
     """Return each Capillary warning of the tab's parts once, with the first part that said it.
 
-    The record's own warnings (merged customer, account not passed) are the header's.
+    The record's own warnings (merged customer, account not passed) are the header's, and
+    those the tab shows in place (`in_place`, beside the section they concern) are not
+    repeated above it.
     """
-    seen: set = set()
+    seen = {warning.identity for warning in in_place}
     out = []
     for name, value in shown.items():
         if name == "base" or isinstance(value, CapillaryError):
@@ -104,7 +106,7 @@ def _tab_context(
             for name, value in shown.items()
             if isinstance(value, CapillaryError)
         ],
-        "tab_warnings": _tab_warnings(shown),
+        "tab_warnings": _tab_warnings(shown, extra.get("warnings_in_place", ())),
         "tab_unavailable": unavailable,
         "refresh_refused": refused,
     }
