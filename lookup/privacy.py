@@ -15,9 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -26,6 +24,7 @@ from django.core import signing
 
 from lookup import roles
 from lookup.capillary import CapillaryError, records
+from lookup.lru import LRU
 
 SALT = "lookup.privacy.reveal"
 REF_MAX_AGE = 3600  # seconds a page's reveal references stay valid
@@ -266,26 +265,19 @@ def value_at(raw: Any, path: list) -> str | None:
 # masked form of one upstream answer is the same for every masked viewer, so each process
 # keeps the last few. Entries live well inside REF_MAX_AGE, so their signed references
 # stay valid for the page views that use them.
-_masked: OrderedDict[tuple, tuple[float, Any, str]] = OrderedDict()
-_masked_lock = threading.Lock()
-MASKED_MAX = 96
 MASKED_SECONDS = 600
+_masked: LRU[tuple, tuple[float, Any, str]] = LRU(96)
 
 
 def mask_data(data: Any, org_pk: int | None) -> Any:
     """Return a masked copy of one CustomerData (memoised per upstream answer)."""
     key = (org_pk, data.path, tuple(tuple(p) for p in data.params), data.fetched_at)
     now = time.monotonic()
-    with _masked_lock:
-        hit = _masked.get(key)
-        if hit is not None and now - hit[0] < MASKED_SECONDS:
-            _masked.move_to_end(key)
-            return dataclasses.replace(data, customer=hit[1], raw_text=hit[2])
+    hit = _masked.get(key)
+    if hit is not None and now - hit[0] < MASKED_SECONDS:
+        return dataclasses.replace(data, customer=hit[1], raw_text=hit[2])
     masked = _mask_data(data, org_pk)
-    with _masked_lock:
-        _masked[key] = (now, masked.customer, masked.raw_text)
-        while len(_masked) > MASKED_MAX:
-            _masked.popitem(last=False)
+    _masked.put(key, (now, masked.customer, masked.raw_text))
     return masked
 
 
