@@ -23,7 +23,8 @@ from typing import Any
 from django.core import signing
 
 from lookup import roles
-from lookup.capillary import CapillaryError, records
+from lookup.capillary import CapillaryError
+from lookup.inputs import whole_number
 from lookup.lru import LRU
 
 SALT = "lookup.privacy.reveal"
@@ -266,7 +267,7 @@ def value_at(raw: Any, path: list) -> str | None:
 # keeps the last few. Entries live well inside REF_MAX_AGE, so their signed references
 # stay valid for the page views that use them.
 MASKED_SECONDS = 600
-_masked: LRU[tuple, tuple[float, Any, str]] = LRU(96)
+_masked: LRU[tuple, tuple[float, Any]] = LRU(96)
 
 
 def mask_data(data: Any, org_pk: int | None) -> Any:
@@ -274,29 +275,25 @@ def mask_data(data: Any, org_pk: int | None) -> Any:
     key = (org_pk, data.path, tuple(tuple(p) for p in data.params), data.fetched_at)
     now = time.monotonic()
     hit = _masked.get(key)
-    if hit is not None and now - hit[0] < MASKED_SECONDS:
-        return dataclasses.replace(data, customer=hit[1], raw_text=hit[2])
-    masked = _mask_data(data, org_pk)
-    _masked.put(key, (now, masked.customer, masked.raw_text))
-    return masked
+    if hit is None or now - hit[0] >= MASKED_SECONDS:
+        hit = _masked.put(key, (now, _mask_data(data, org_pk)))
+    masked = hit[1]
+    # The memoised copy parses its records once, for every viewer of this answer.
+    return dataclasses.replace(
+        data, parsed=masked.customer, raw=masked.raw, raw_text=masked.raw_text
+    )
 
 
 def _mask_data(data: Any, org_pk: int | None) -> Any:
-    # The parsed record keeps the decoded body (and masking copies, never changes, it).
-    raw = data.customer.raw
-    if not raw:
-        try:
-            raw = json.loads(data.raw_text)
-        except (TypeError, ValueError):
-            raw = {}
-    customer_id = data.customer.id or 0
+    # The decoded body is shared with the cache's copy: masking copies it, never changes it.
+    raw = data.body()
+    customer_id = whole_number(str(raw.get("id", "")), 1) or 0
 
     def ref(path: list) -> str:
         return make_ref(org_pk, customer_id, data.params, path) if org_pk and customer_id else ""
 
     masked_raw, masked_text = mask_raw_and_text(raw, ref)
-    customer = records.Customer.from_raw(masked_raw)
-    return dataclasses.replace(data, customer=customer, raw_text=masked_text)
+    return dataclasses.replace(data, parsed=None, raw=masked_raw, raw_text=masked_text)
 
 
 def prepare_parts(user: Any, org: Any, parts: dict[str, Any]) -> dict[str, Any]:

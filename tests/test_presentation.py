@@ -363,13 +363,12 @@ def test_builders_with_every_part_failed():
 def _data(raw: dict) -> services.CustomerData:
     customer = Customer.from_raw(raw)
     return services.CustomerData(
-        customer=customer,
         raw_text="{}",
         request_id=None,
         path="/v2/customers/42",
         params=[],
         fetched_at=0.0,
-        warnings=list(customer.warnings),
+        parsed=customer,
     )
 
 

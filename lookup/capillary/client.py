@@ -8,7 +8,8 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,9 +39,12 @@ _CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class CustomerResult:
-    """A parsed customer plus what the UI needs to show where it came from."""
+    """A customer's answer plus what the UI needs to show where it came from.
 
-    customer: Customer
+    `customer`, the typed records, is parsed from `raw` when first asked for: a caller
+    that only keeps or cuts up the answer never pays for it.
+    """
+
     raw: dict[str, Any]
     raw_text: str
     request_id: str | None
@@ -48,7 +52,14 @@ class CustomerResult:
     params: list[tuple[str, str]]
     status: int
     elapsed_ms: float
-    warnings: list[ApiWarning] = field(default_factory=list)
+
+    @cached_property
+    def customer(self) -> Customer:
+        return Customer.from_raw(self.raw)
+
+    @property
+    def warnings(self) -> list[ApiWarning]:
+        return list(self.customer.warnings)
 
 
 @dataclass(frozen=True)
@@ -166,9 +177,7 @@ class CapillaryClient:
                 request_id=answer.request_id,
                 upstream_status=answer.status,
             )
-        customer = Customer.from_raw(body)
         return CustomerResult(
-            customer=customer,
             raw=body,
             raw_text=answer.text,
             request_id=answer.request_id,
@@ -176,7 +185,6 @@ class CapillaryClient:
             params=params,
             status=answer.status,
             elapsed_ms=answer.elapsed_ms,
-            warnings=list(customer.warnings),
         )
 
     def generate_token(

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import json
 import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,10 +56,12 @@ class CustomerData:
 
     `params` are the part's own query parameters (what names it in the cache and in a
     reveal reference); `call_params` are what the upstream call that fetched it sent.
-    `customer` may be shared with other requests of this process: treat it as read-only.
+    `customer`, the typed records, is parsed when first asked for, from `parsed` when the
+    records are already at hand, else from `raw` (the decoded body) or `raw_text`; a
+    viewer who sees the part masked never pays for parsing the clear one. `customer` may be
+    shared with other requests of this process: treat it as read-only.
     """
 
-    customer: records.Customer
     raw_text: str
     request_id: str | None
     path: str
@@ -65,12 +69,35 @@ class CustomerData:
     fetched_at: float
     call_params: list[tuple[str, str]] = field(default_factory=list)
     from_cache: bool = False
-    warnings: list = field(default_factory=list)
     # Served because Capillary failed or is held back; `stale_reason` says why, in words.
     stale: bool = False
     stale_reason: str = ""
     # Past its freshness and being refreshed in the background.
     revalidating: bool = False
+    parsed: records.Customer | None = None
+    raw: dict | None = None
+
+    @cached_property
+    def customer(self) -> records.Customer:
+        if self.parsed is not None:
+            return self.parsed
+        return records.Customer.from_raw(self.body())
+
+    def body(self) -> dict:
+        """Return the decoded body (an empty object when the text is not JSON)."""
+        if self.raw is not None:
+            return self.raw
+        if self.parsed is not None and self.parsed.raw:
+            return self.parsed.raw
+        try:
+            decoded = json.loads(self.raw_text)
+        except (TypeError, ValueError):
+            return {}
+        return decoded if isinstance(decoded, dict) else {}
+
+    @property
+    def warnings(self) -> list:
+        return list(self.customer.warnings)
 
     @property
     def age_seconds(self) -> float:
@@ -89,16 +116,14 @@ class CustomerData:
 
 
 def _from_entry(org: Org, query: CustomerQuery, entry: store.Entry, **flags) -> CustomerData:
-    customer = store.parsed(store.entry_key(org.pk, query), entry)
     return CustomerData(
-        customer=customer,
         raw_text=entry.raw_text,
         request_id=entry.request_id,
         path=entry.path,
         params=query.params(),
         call_params=list(entry.params),
         fetched_at=entry.fetched_at,
-        warnings=list(customer.warnings),
+        parsed=store.parsed(store.entry_key(org.pk, query), entry),
         **flags,
     )
 
@@ -373,13 +398,10 @@ def _call_group(
         return {query: _fallback(org, query, needs[query][0], exc) for query in parts}
     fetched_at = store.now()
     if parts == [call]:
-        answers = [store.Answer(call, result.raw_text, result.customer)]
+        answers = [store.Answer(call, result.raw_text, result.raw)]
     else:
         pieces = combine.split(result.raw, call, parts)
-        answers = [
-            store.Answer(q, combine.dumps(pieces[q]), records.Customer.from_raw(pieces[q]))
-            for q in parts
-        ]
+        answers = [store.Answer(q, combine.dumps(pieces[q]), pieces[q]) for q in parts]
     store.write_many(
         org.pk,
         answers,
@@ -391,14 +413,13 @@ def _call_group(
     )
     return {
         answer.query: CustomerData(
-            customer=answer.customer,
             raw_text=answer.raw_text,
             request_id=result.request_id,
             path=result.path,
             params=answer.query.params(),
             call_params=list(result.params),
             fetched_at=fetched_at,
-            warnings=list(answer.customer.warnings),
+            raw=answer.raw,
         )
         for answer in answers
     }

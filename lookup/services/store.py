@@ -170,11 +170,11 @@ def _current(stored: Any, generation: Any) -> Entry | None:
 
 @dataclass(frozen=True)
 class Answer:
-    """One part's slice of an upstream answer, ready to store."""
+    """One part's slice of an upstream answer (its text and decoded body), ready to store."""
 
     query: CustomerQuery
     raw_text: str
-    customer: records.Customer
+    raw: dict[str, Any]
 
 
 def write_many(
@@ -198,7 +198,7 @@ def write_many(
         fresh, stale = windows(kind)
         fresh_until, stale_until = fetched_at + fresh, fetched_at + stale
         if kind == "images":
-            expiry = image_expiry(answer.customer)
+            expiry = image_expiry(records.Customer.from_raw(answer.raw))
             if expiry is not None:
                 # Never serve a pre-signed URL past its expiry (less a margin for the viewer).
                 usable_until = expiry - settings.CACHE_IMAGE_MARGIN_SECONDS
@@ -220,7 +220,6 @@ def write_many(
         kept[answer.query] = entry
         key = entry_key(org_id, answer.query)
         by_timeout.setdefault(max(1, int(timeout) + 1), {})[key] = entry.to_dict()
-        remember_parsed(key, entry, answer.customer)
     # Parts of one answer usually share a lifetime: one round trip for all of them.
     for seconds, values in by_timeout.items():
         cache.set_many(values, timeout=seconds)
@@ -262,10 +261,6 @@ def parsed(key: str, entry: Entry) -> records.Customer:
         (key, entry.fetched_at, entry.generation),
         lambda: records.Customer.from_raw(json.loads(entry.raw_text)),
     )
-
-
-def remember_parsed(key: str, entry: Entry, customer: records.Customer) -> None:
-    _parsed.put((key, entry.fetched_at, entry.generation), customer)
 
 
 def forget_parsed() -> None:
