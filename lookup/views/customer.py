@@ -12,7 +12,7 @@ from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from lookup import access, audit, services, tabs, tabviews
+from lookup import access, audit, recent, services, tabs, tabviews
 from lookup.capillary import CapillaryError
 from lookup.views import common
 
@@ -139,6 +139,7 @@ def _whole_page(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> H
         audit.record(request, audit.Action.LOOKUP, outcome=_outcome(base), detail=tab.slug, **where)
         return common.upstream_error_page(request, base, org=lookup.org, query=q)
     audit.record(request, audit.Action.LOOKUP, cache_hit=base.from_cache, detail=tab.slug, **where)
+    recent.remember_page(request.user, lookup, parts)
     if refresh:
         audit.record(request, audit.Action.REFRESH, detail=tab.slug, **where)
     if tab.slug == "raw":
