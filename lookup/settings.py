@@ -243,6 +243,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # urllib3 writes each request's URL, query string included, at DEBUG; a lookup by
+        # identifier carries the mobile or email there, so never below WARNING.
+        "urllib3": {"level": "WARNING"},
     },
 }
 

@@ -137,7 +137,7 @@ def _index(day: date) -> tuple[dict[str, Any], ...]:
 
 
 def search(query: str, day: date | None = None) -> dict[str, Any]:
-    """Answer `GET /v2/customers/search`: customers whose first or last name starts with q."""
+    """Answer `GET /v2/customers/search`: customers whose first, last or full name starts with q."""
     params = {k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)}
     q = params.get("q", "").strip().casefold()
     if not q:
@@ -156,6 +156,9 @@ def search(query: str, day: date | None = None) -> dict[str, Any]:
             for field, key in (("firstName", "first"), ("lastName", "last"))
             if entry[key].casefold().startswith(q)
         ]
+        full = f"{entry['first']} {entry['last']}"
+        if not matched and " " in q and full.casefold().startswith(q):
+            matched = [("firstName", entry["first"]), ("lastName", entry["last"])]
         if matched and entry["sources"]:
             hits.append((entry, matched))
     page = hits[offset : offset + limit]
