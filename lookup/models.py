@@ -127,6 +127,7 @@ class Org(models.Model):
 
     def clean(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        self.default_country = self.default_country.strip().upper()
 
 
 class OrgAccess(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from lookup.capillary import (
     InvalidQuery,
 )
 from lookup.models import Org
-from lookup.privacy import mask_for, mask_generic
+from lookup.privacy import mask_for
 from lookup.search.classify import Reading
 from lookup.services import identify
 
@@ -42,7 +43,8 @@ class Choice:
     name: str = ""
     tier: str = ""
     updated: datetime | None = None
-    matched: str = ""  # the identifier that matched, masked
+    matched: str = ""  # the identifier that matched, as this viewer may see it
+    matched_kind: str = ""
 
 
 @dataclass
@@ -107,7 +109,8 @@ def _choice(match: identify.Match, reading: Reading) -> Choice:
         name=customer.display_name,
         tier=", ".join(dict.fromkeys(p.current_slab for p in programs if p.current_slab)),
         updated=attribution.modified_date if attribution is not None else None,
-        matched=mask_for(reading.kind, reading.value),
+        matched=reading.value,
+        matched_kind=reading.kind,
     )
 
 
@@ -154,18 +157,19 @@ def find_by_name(org: Org, reading: Reading, limit: int = 10) -> Result:
                 customer_id=hit.customer_id,
                 source=hit.sources[0] if hit.sources else "INSTORE",
                 name=hit.name,
-                matched=mask_for(matched.kind, matched.value) if matched else "",
+                matched=matched.value if matched else "",
+                matched_kind=matched.kind if matched else "",
             )
         )
     return result
 
 
 def masked_choices(choices: list[Choice], sees_pii: bool) -> list[Choice]:
-    """Return the choices as a viewer who may not see personal data sees them."""
+    """Return the choices as the viewer sees the customer page: identifiers masked for a
+    viewer who may not see personal data (names are shown, as in the page's header)."""
     if sees_pii:
         return choices
     return [
-        Choice(c.customer_id, c.source, c.account_id, mask_generic(c.name) if c.name else "",
-               c.tier, c.updated, c.matched)
+        dataclasses.replace(c, matched=mask_for(c.matched_kind, c.matched) if c.matched else "")
         for c in choices
-    ]  # fmt: skip
+    ]
