@@ -95,6 +95,7 @@ class FindForm(forms.Form):
     org = forms.ChoiceField(label="Org", required=False)
 
     def __init__(self, *args, orgs: list[Org], org: Org | None = None, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "find_%s")  # beside the lookup by ID on one page
         super().__init__(*args, **kwargs)
         self.orgs = {o.slug: o for o in orgs}
         self.fields["org"].choices = [(o.slug, o.name) for o in orgs]
