@@ -285,3 +285,34 @@ def test_copy_summary_is_masked(as_role, sandbox):
     heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
     assert f"Customer: {heading}" in summary  # as the header shows it
     assert "Cards: ****" in summary
+
+
+def test_refused_identifier_is_shown_on_the_field():
+    from lookup.capillary import BadRequest, CustomerNotFound
+    from lookup.search.classify import read
+    from lookup.search.resolve import Result
+
+    result = Result(read("EXT1", "IN"), ["INSTORE"])
+    result.errors.append(("INSTORE", BadRequest("Invalid identifier", code=8013)))
+    assert result.field_error == (
+        "q",
+        "Capillary does not accept this external ID as an identifier.",
+    )
+    result.errors[:] = [("INSTORE", CustomerNotFound(code=8065))]
+    assert result.field_error is None and result.failure is None
+
+
+def test_org_settings_from_the_command_line(org):
+    from django.core.management import call_command
+
+    call_command("orgs", "update", org.slug, "--country", "gb", "--name-search", "on")
+    org.refresh_from_db()
+    assert (org.default_country, org.name_search, org.search_every_source) == ("GB", True, False)
+
+
+def test_unknown_country_is_refused(org):
+    from django.core.exceptions import ValidationError
+
+    org.default_country = "XX"
+    with pytest.raises(ValidationError):
+        org.full_clean()

@@ -49,7 +49,8 @@ class Reading:
 
     @property
     def label(self) -> str:
-        return KINDS[self.kind].lower() if self.kind != "customer_id" else "customer ID"
+        """Return the kind in a sentence ("mobile", "card external ID")."""
+        return KINDS[self.kind][0].lower() + KINDS[self.kind][1:]
 
     @property
     def sentence(self) -> str:
