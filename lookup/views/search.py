@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from lookup import access, audit, recent, roles, throttle
@@ -109,6 +110,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@sensitive_post_parameters("q")
 def find(request: HttpRequest) -> HttpResponse:
     """Read the box, ask Capillary, and open the only match or show what was found."""
     orgs = access.orgs_for(request.user)
@@ -222,6 +224,7 @@ def _answer_search(
 
 @login_required
 @require_POST
+@sensitive_post_parameters("q")
 def find_names(request: HttpRequest) -> HttpResponse:
     """Suggest customers by name as the agent types (htmx), where the org switched it on."""
     orgs = access.orgs_for(request.user)
