@@ -316,3 +316,18 @@ def test_unknown_country_is_refused(org):
     org.default_country = "XX"
     with pytest.raises(ValidationError):
         org.full_clean()
+
+
+def test_top_bar_org_switcher(agent_client, agent, sandbox, org):
+    from lookup.models import Org
+
+    assert 'aria-label="Org to search in"' not in agent_client.get("/preferences/").content.decode()
+    other = Org.objects.create(name="Other", slug="other", base_url=sandbox.url)
+    OrgAccess.objects.create(user=agent, org=other)
+    agent_client.post("/find/", {"q": "566881933", "org": "other"})
+    page = agent_client.get("/preferences/").content.decode()
+    switcher = page.split('aria-label="Org to search in"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="other" selected>' in switcher
+    OrgAccess.objects.filter(user=agent, org=other).delete()
+    page = agent_client.get("/preferences/").content.decode()
+    assert 'aria-label="Org to search in"' not in page

@@ -19,24 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 from lookup import access, audit, recent, roles, throttle
 from lookup.capillary import CapillaryError, CustomerMerged
 from lookup.forms import FindForm, LookupForm
-from lookup.models import Org, UserPreference
+from lookup.models import Org
 from lookup.privacy import mask_for
 from lookup.search import resolve
 from lookup.search.classify import Reading, Unreadable, read
+from lookup.search.orgs import current_org, remember_org
 from lookup.views.pages import customer_url
 
 PAGE = "lookup/search.html"
-
-
-def current_org(request: HttpRequest, orgs: list[Org]) -> Org | None:
-    """Return the org the user last searched in, if still granted, else their first."""
-    pref = UserPreference.objects.filter(user=request.user).only("last_org_id").first()
-    last = pref.last_org_id if pref is not None else None
-    return next((o for o in orgs if o.pk == last), orgs[0] if orgs else None)
-
-
-def _remember_org(request: HttpRequest, org: Org) -> None:
-    UserPreference.objects.update_or_create(user=request.user, defaults={"last_org": org})
 
 
 def page_context(request: HttpRequest, orgs: list[Org], org: Org | None, **extra: Any) -> dict:
@@ -126,7 +116,7 @@ def find(request: HttpRequest) -> HttpResponse:
     account_id = account_id or (org.default_account_id if not data["source"] else "")
     if not access.may_see(request.user, org, source):
         return access.deny(request, org=org, source=source, detail="search source")
-    _remember_org(request, org)
+    remember_org(request, org)
 
     def answer(status: int = HTTPStatus.OK, **extra: Any) -> HttpResponse:
         context = page_context(request, orgs, org, find_form=form, **extra)
