@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lookup.sandbox.data import build_customer
@@ -73,7 +75,7 @@ def test_chooser_number_key(signed_in_page, live_server, org):
     page.wait_for_url(f"**/customers/{owner}/?source=INSTORE")
 
 
-def test_shortcuts(signed_in_page, live_server):
+def test_shortcuts(signed_in_page, live_server, sandbox):
     page = signed_in_page
     page.goto(live_server.url + "/customers/566881933/?source=INSTORE")
     page.locator("body").click()
@@ -84,6 +86,14 @@ def test_shortcuts(signed_in_page, live_server):
     assert not page.locator("#shortcuts").is_visible()
     page.keyboard.press("Alt+4")
     page.wait_for_selector("[role=tab][aria-selected=true]:has-text('Cards')")
+    before = sandbox.stats()["customer_calls"]
+    page.locator("body").click()
+    page.keyboard.press("r")  # the header's Refresh: a new call to Capillary
+    page.wait_for_function("() => !document.querySelector('[aria-busy=true]')", timeout=5000)
+    deadline = time.monotonic() + 5
+    while sandbox.stats()["customer_calls"] == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox.stats()["customer_calls"] > before
     # Shortcuts never fire while typing: "?" and "/" go into the box.
     page.keyboard.press("/")
     page.keyboard.type("?/r")

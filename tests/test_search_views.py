@@ -157,7 +157,7 @@ def test_search_is_audited(agent_client, sandbox):
 def test_identifier_never_in_urls_or_logs(agent_client, sandbox, caplog, org):
     org.search_every_source = True
     org.save()
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG)  # the project's loggers at their most talkative
     typed, stored = "+91 98765 00042", "919876500042"
     response = agent_client.post("/find/", {"q": typed}, follow=True)
     assert response.status_code == HTTPStatus.OK
