@@ -331,3 +331,17 @@ def test_top_bar_org_switcher(agent_client, agent, sandbox, org):
     OrgAccess.objects.filter(user=agent, org=other).delete()
     page = agent_client.get("/preferences/").content.decode()
     assert 'aria-label="Org to search in"' not in page
+
+
+def test_one_customer_in_two_sources_is_one_match(agent_client, sandbox, org):
+    org.search_every_source = True
+    org.save()
+    both = next(
+        cid
+        for cid in range(100000001, 100000100)
+        if cid % 40 != 15
+        and {"INSTORE", "MARTJACK"} <= {p["source"] for p in build_customer(cid).base["profiles"]}
+    )
+    response = agent_client.post("/find/", {"q": email_of(both)})
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"] == f"/customers/{both}/?source=INSTORE"

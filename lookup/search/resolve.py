@@ -136,8 +136,9 @@ def find(org: Org, reading: Reading, sources: Iterable[str], account_id: str) ->
     for query, outcome in zip(asked, outcomes, strict=True):
         if isinstance(outcome, CapillaryError):
             result.errors.append((query.source, outcome))
-        elif (outcome.customer_id, outcome.source) not in seen:
-            seen.add((outcome.customer_id, outcome.source))
+        elif outcome.customer_id not in seen:
+            # One customer found in several sources is one match, in the first source asked.
+            seen.add(outcome.customer_id)
             result.choices.append(_choice(outcome, reading))
     return result
 

@@ -9,22 +9,24 @@ own call would have stored it: opening the customer costs no second call.
 from __future__ import annotations
 
 import contextvars
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from lookup.capillary import (
+    CapillaryClient,
     CapillaryError,
     CustomerQuery,
+    CustomerResult,
     IdentifierQuery,
     InvalidResponse,
     SearchPage,
     records,
 )
+from lookup.capillary.client import LOOKUP_DETAILS_PATH, SEARCH_PATH
 from lookup.models import Org
 from lookup.services import combine, store, upstream
 
-logger = logging.getLogger("lookup.services")
 # What a lookup is about for the breaker and the logs: never the identifier itself.
 SUBJECT = "identifier lookup"
 
@@ -48,10 +50,7 @@ def lookup(org: Org, identifier: IdentifierQuery, parts: Mapping[str, CustomerQu
     """
     groups = combine.plan(parts.values())
     call, members = groups[0]  # the page's first parts share one call
-    result = upstream.run(
-        org, SUBJECT, "/v2/customers/lookup/customerDetails",
-        lambda client: client.lookup_customer(identifier, call),
-    )  # fmt: skip
+    result = upstream.run(org, SUBJECT, LOOKUP_DETAILS_PATH, partial(_details, identifier, call))
     found = result.customer.id
     if found is None:
         raise InvalidResponse(reason="wrong_shape", detail="lookup answer without a customer ID")
@@ -106,9 +105,16 @@ def outcome(
         return exc
 
 
+def _details(
+    identifier: IdentifierQuery, call: CustomerQuery, client: CapillaryClient
+) -> CustomerResult:
+    return client.lookup_customer(identifier, call)
+
+
 def search_names(org: Org, text: str, limit: int = 10) -> SearchPage:
     """Return the first customers whose name starts with `text` (Capillary's customer search)."""
-    return upstream.run(
-        org, "name search", "/v2/customers/search",
-        lambda client: client.search_customers(text, limit=limit),
-    )  # fmt: skip
+
+    def send(client: CapillaryClient) -> SearchPage:
+        return client.search_customers(text, limit=limit)
+
+    return upstream.run(org, "name search", SEARCH_PATH, send)
