@@ -44,6 +44,11 @@ def remember(
     RecentCustomer.objects.filter(pk__in=list(stale)).delete()
 
 
+def forget(org: Org, customer_id: int) -> None:
+    """Drop a customer from everyone's lists (deleted after a PII request: keep no name)."""
+    RecentCustomer.objects.filter(org=org, customer_id=customer_id).delete()
+
+
 def set_pinned(user: AbstractBaseUser, pk: int, pinned: bool) -> bool:
     """Pin or unpin one of the user's customers; return whether it was theirs."""
     return bool(RecentCustomer.objects.filter(user=user, pk=pk).update(pinned=pinned))

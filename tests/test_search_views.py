@@ -345,3 +345,11 @@ def test_one_customer_in_two_sources_is_one_match(agent_client, sandbox, org):
     response = agent_client.post("/find/", {"q": email_of(both)})
     assert response.status_code == HTTPStatus.SEE_OTHER
     assert response["Location"] == f"/customers/{both}/?source=INSTORE"
+
+
+def test_deleted_customer_leaves_every_list(agent_client, sandbox, org):
+    agent_client.get(f"/customers/{RAHUL}/?source=INSTORE")
+    RecentCustomer.objects.update(pinned=True)
+    sandbox.set_fault(RAHUL, "pii_deleted")
+    assert agent_client.get(f"/customers/{RAHUL}/?source=INSTORE&refresh=1").status_code == 410
+    assert not RecentCustomer.objects.exists()
