@@ -202,7 +202,8 @@ class OrgAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Defaults", {"fields": ["default_source", "default_account_id"]}),
+        ("Defaults", {"fields": ["default_source", "default_account_id", "default_country"]}),
+        ("Search", {"fields": ["search_every_source", "name_search"]}),
         ("Timeouts (seconds)", {"fields": ["connect_timeout", "read_timeout", "deadline"]}),
         ("Quota", {"fields": ["calls_per_minute"]}),
     ]

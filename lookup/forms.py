@@ -1,4 +1,4 @@
-"""Forms: the customer search, and a whole-number field bounded before int()."""
+"""Forms: the search box, the lookup by ID, and a whole-number field bounded before int()."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django import forms
 from lookup.capillary import SOURCES, CustomerQuery, InvalidQuery
 from lookup.inputs import MAX_DIGITS, whole_number
 from lookup.models import Org
+from lookup.search.classify import KINDS
 
 
 class WholeNumberField(forms.IntegerField):
@@ -64,4 +65,52 @@ class LookupForm(forms.Form):
             )
         except InvalidQuery as exc:
             self.add_error(FIELD_FOR.get(exc.field), exc.message)
+        return data
+
+
+class FindForm(forms.Form):
+    """The search box: what the caller has, and optionally how to read it and where."""
+
+    q = forms.CharField(
+        label="Find a customer",
+        max_length=200,
+        strip=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+                "placeholder": "Mobile, email, card, external ID or customer ID",
+                "data-search-box": "",
+            }
+        ),
+    )
+    search_as = forms.ChoiceField(
+        label="Search as", choices=list(KINDS.items()), initial="auto", required=False
+    )
+    source = forms.ChoiceField(choices=[(s, s) for s in SOURCES], required=False)
+    account_id = forms.CharField(label="Account ID", max_length=64, required=False)
+    org = forms.ChoiceField(label="Org", required=False)
+
+    def __init__(self, *args, orgs: list[Org], org: Org | None = None, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "find_%s")  # beside the lookup by ID on one page
+        super().__init__(*args, **kwargs)
+        self.orgs = {o.slug: o for o in orgs}
+        self.fields["org"].choices = [(o.slug, o.name) for o in orgs]
+        if len(orgs) <= 1:
+            self.fields["org"].widget = forms.HiddenInput()
+        if org is not None and not self.is_bound:
+            # The org's default source and account ID prefill the search.
+            self.initial.update(
+                org=org.slug, source=org.default_source, account_id=org.default_account_id
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        org = self.orgs.get(data.get("org") or "")
+        if data.get("org") and org is None:
+            self.add_error("org", "Choose one of your orgs.")
+        data["org"] = org
         return data

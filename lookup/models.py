@@ -22,6 +22,13 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def validate_country(value: str) -> None:
+    from lookup.search.phones import valid_region
+
+    if not valid_region(value):
+        raise ValidationError(f"{value!r} is not a country code (try IN, GB or SG).")
+
+
 def validate_base_url(value: str) -> None:
     URLValidator(schemes=["http", "https"])(value)
     if "?" in value or "#" in value:
@@ -50,6 +57,21 @@ class Org(models.Model):
     oauth_secret_encrypted = models.TextField(blank=True, editable=False)
     default_source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default="INSTORE")
     default_account_id = models.CharField(max_length=64, blank=True)
+    default_country = models.CharField(
+        max_length=2,
+        default="IN",
+        validators=[validate_country],
+        help_text="Country of mobile numbers typed without a country code (IN, GB, SG...).",
+    )
+    search_every_source = models.BooleanField(
+        default=False,
+        help_text="Search asks every source at once and merges the matches, instead of the "
+        "default source only (one Capillary call per source).",
+    )
+    name_search = models.BooleanField(
+        default=False,
+        help_text="Suggest customers by name as the agent types (Capillary's customer search).",
+    )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     connect_timeout = models.FloatField(
         null=True, blank=True, help_text="Seconds; blank = default."
@@ -105,6 +127,7 @@ class Org(models.Model):
 
     def clean(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        self.default_country = self.default_country.strip().upper()
 
 
 class OrgAccess(models.Model):
@@ -145,9 +168,48 @@ class UserPreference(models.Model):
         validators=[validate_time_zone],
         help_text="Dates are shown in this zone; blank = the org's time zone.",
     )
+    last_org = models.ForeignKey(
+        Org,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The org the user last searched in (the org switcher's choice).",
+    )
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+
+class RecentCustomer(models.Model):
+    """A customer this user opened lately or pinned, with the name and tier as shown then.
+
+    The last 20 unpinned ones per user are kept; pinned ones stay until unpinned.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recent_customers"
+    )
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.BigIntegerField()
+    source = models.CharField(max_length=20)
+    account_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=120, blank=True)
+    tier = models.CharField(max_length=120, blank=True)
+    pinned = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "org", "customer_id", "source", "account_id"],
+                name="recent_customer_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.org_id} {self.customer_id}"
 
 
 class SessionEpoch(models.Model):
@@ -186,6 +248,7 @@ class AuditRecord(models.Model):
 
     class Action(models.TextChoices):
         LOOKUP = "lookup", "Page view"
+        SEARCH = "search", "Search"
         TAB = "tab", "Tab view"
         REFRESH = "refresh", "Refresh"
         REVEAL = "reveal", "Reveal"
@@ -200,6 +263,7 @@ class AuditRecord(models.Model):
         DENIED = "denied", "Denied"
         UPSTREAM_ERROR = "upstream_error", "Upstream error"
         RATE_LIMITED = "rate_limited", "Rate limited"
+        INVALID = "invalid", "Invalid input"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # Who and which org as written, in plain columns rather than links: deleting a user or

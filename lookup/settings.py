@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lookup.search.orgs.top_bar",
             ],
         },
     },
@@ -243,6 +244,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # urllib3 writes each request's URL, query string included, at DEBUG; a lookup by
+        # identifier carries the mobile or email there, so never below WARNING.
+        "urllib3": {"level": "WARNING"},
     },
 }
 

@@ -9,21 +9,23 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 
 from lookup import audit
 
 
-def lookup_retry_after(user_id: int, customer_id: int) -> int | None:
+def lookup_retry_after(user_id: int, customer_id: int | str) -> int | None:
     """Count this customer against the user's limit; return seconds to wait, or None if allowed.
 
-    Looking at the same customer again (another tab, a refresh) costs nothing.
+    Looking at the same customer again (another tab, a refresh) costs nothing. A search
+    that found no customer counts under `search_key(...)` instead.
     """
     limit, window = settings.LOOKUP_RATE_LIMIT, settings.LOOKUP_RATE_WINDOW
     if not limit:
         return None
     key = f"ratelimit:lookup:{user_id}"
     now = time.time()
-    seen: dict[int, float] = {
+    seen: dict[int | str, float] = {
         cid: at for cid, at in (cache.get(key) or {}).items() if at > now - window
     }
     if customer_id in seen:
@@ -33,6 +35,24 @@ def lookup_retry_after(user_id: int, customer_id: int) -> int | None:
     seen[customer_id] = now
     cache.set(key, seen, timeout=window)
     return None
+
+
+def lookup_limit_wait(user_id: int) -> int | None:
+    """Return seconds to wait when the user has used up the limit (before a search), else None."""
+    limit, window = settings.LOOKUP_RATE_LIMIT, settings.LOOKUP_RATE_WINDOW
+    if not limit:
+        return None
+    now = time.time()
+    seen = cache.get(f"ratelimit:lookup:{user_id}") or {}
+    live = [at for at in seen.values() if at > now - window]
+    if len(live) >= limit:
+        return max(1, int(min(live) + window - now) + 1)
+    return None
+
+
+def search_key(kind: str, value: str) -> str:
+    """Return what a search that found nobody counts under: a keyed hash, never the value."""
+    return "search:" + salted_hmac("lookup.throttle.search", f"{kind}:{value}").hexdigest()[:24]
 
 
 def _login_keys(username: str, ip: str | None) -> list[str]:

@@ -9,10 +9,13 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from lookup.throttle import ThrottledAuthenticationForm
-from lookup.views import customer, images, pages, preferences
+from lookup.views import customer, images, pages, preferences, search
 
 urlpatterns = [
-    path("", pages.search, name="search"),
+    path("", search.search, name="search"),
+    path("find/", search.find, name="find"),
+    path("find/names/", search.find_names, name="find-names"),
+    path("recent/<int:pk>/pin/", search.pin, name="pin"),
     path("healthz", pages.healthz, name="healthz"),
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
     path(

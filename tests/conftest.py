@@ -247,6 +247,7 @@ URL_SAMPLES = {
     "kind": ["customer", "associated"],
     "index": ["0"],
     "org_id": ["{org}"],
+    "pk": ["1"],
 }
 
 

@@ -9,9 +9,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_sign_in_and_look_up(signed_in_page, live_server, screenshot):
     page = signed_in_page
-    page.fill("#id_customer_id", "566881933")
-    page.select_option("#id_source", "INSTORE")
-    page.click("button:has-text('Look up')")
+    page.fill("#find_q", "566881933")
+    page.keyboard.press("Enter")
     page.wait_for_url("**/customers/566881933/**")
     assert "Bubalus" in page.locator("h1").inner_text()
     assert page.get_by_text("naman_doc").first.is_visible()
@@ -20,6 +19,7 @@ def test_sign_in_and_look_up(signed_in_page, live_server, screenshot):
 
 def test_invalid_id_shows_inline_error(signed_in_page):
     page = signed_in_page
+    page.click("summary:has-text('Look up by customer ID')")
     page.fill("#id_customer_id", "1/../2")
     page.click("button:has-text('Look up')")
     assert page.locator(".field-error").first.is_visible()

@@ -102,7 +102,7 @@ def test_error_pages_in_dashboard_look(client, agent, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret-internal-detail")
 
-    monkeypatch.setattr("lookup.views.pages.access.orgs_for", boom)
+    monkeypatch.setattr("lookup.views.search.access.orgs_for", boom)
     client.raise_request_exception = False
     broken = client.get("/")
     assert broken.status_code == HTTPStatus.INTERNAL_SERVER_ERROR

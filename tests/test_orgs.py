@@ -150,6 +150,7 @@ def test_admin_secret_is_write_only(client, org, django_user_model):
         "new_oauth_secret": "rotated-secret",
         "default_source": "INSTORE",
         "default_account_id": "",
+        "default_country": "IN",
         "connect_timeout": "",
         "read_timeout": "",
         "deadline": "",

@@ -27,7 +27,7 @@ def test_login_required(client, url):
 def test_search_form(agent_client):
     response = agent_client.get("/")
     assert response.status_code == HTTPStatus.OK
-    assert b"Look up a customer" in response.content
+    assert b"Find a customer" in response.content
 
 
 def test_search_redirects_to_customer(agent_client, sandbox):

@@ -18,11 +18,13 @@ from lookup.capillary.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from lookup.capillary.lookup import IDENTIFIER_NAMES, IdentifierQuery, SearchHit, SearchPage
 from lookup.capillary.query import EMBEDS, SOURCES, CustomerQuery, InvalidQuery
 from lookup.capillary.records import ApiWarning, Customer, parse_datetime, to_decimal
 
 __all__ = [
     "EMBEDS",
+    "IDENTIFIER_NAMES",
     "SOURCES",
     "ApiWarning",
     "AuthenticationFailed",
@@ -36,11 +38,14 @@ __all__ = [
     "CustomerNotFound",
     "CustomerQuery",
     "CustomerResult",
+    "IdentifierQuery",
     "InvalidQuery",
     "InvalidResponse",
     "NotPermitted",
     "OAuthAuth",
     "RateLimited",
+    "SearchHit",
+    "SearchPage",
     "UpstreamError",
     "UpstreamTimeout",
     "UpstreamUnavailable",

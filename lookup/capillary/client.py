@@ -26,10 +26,14 @@ from lookup.capillary.errors import (
     UpstreamUnavailable,
     error_for,
 )
+from lookup.capillary.lookup import SEARCH_MAX_LIMIT, IdentifierQuery, SearchPage
 from lookup.capillary.query import CustomerQuery
 from lookup.capillary.records import ApiWarning, Customer
 
 TOKEN_PATH = "/v3/oauth/token/generate"
+LOOKUP_PATH = "/v2/customers/lookup"
+LOOKUP_DETAILS_PATH = "/v2/customers/lookup/customerDetails"
+SEARCH_PATH = "/v2/customers/search"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # Customer answers nest about eight levels; anything far deeper is not one, and the raw tab's
 # indented JSON would hit Python's recursion limit on it.
@@ -133,16 +137,64 @@ class CapillaryClient:
 
     def get_customer(self, query: CustomerQuery) -> CustomerResult:
         """Return one customer (GET /v2/customers/{id}) or raise a CapillaryError."""
+        extra = {"customer_id": query.customer_id}
+        return self._timed(query.path, self._get_record, query.path, query.params(), extra)
+
+    def lookup_customer(self, identifier: IdentifierQuery, shape: CustomerQuery) -> CustomerResult:
+        """Return the customer an identifier names, in one call
+        (GET /v2/customers/lookup/customerDetails).
+
+        `shape` gives the embeds and flags to ask for, as for the by-ID call; its customer
+        ID, source and account ID are not sent (the identifier's are).
+        """
+        params = identifier.params() + [
+            (name, value) for name, value in shape.params() if name not in ("source", "accountId")
+        ]
+        return self._timed(LOOKUP_DETAILS_PATH, self._get_record, LOOKUP_DETAILS_PATH, params, {})
+
+    def lookup_customer_id(self, identifier: IdentifierQuery) -> int:
+        """Return the ID of the customer an identifier names (GET /v2/customers/lookup)."""
+        answer = self._timed(LOOKUP_PATH, self._get, LOOKUP_PATH, identifier.params(), {})
+        entity = answer.body.get("entity") if isinstance(answer.body, dict) else None
+        if not _looks_like_id(entity):
+            raise InvalidResponse(
+                reason="wrong_shape",
+                detail="expected an object with the customer ID in `entity`",
+                request_id=answer.request_id,
+                upstream_status=answer.status,
+                path=LOOKUP_PATH,
+            )
+        return int(entity)
+
+    def search_customers(self, text: str, *, limit: int = 10, offset: int = 0) -> SearchPage:
+        """Return customers whose name or identifier starts with `text` (GET /v2/customers/search)."""
+        if not 1 <= limit <= SEARCH_MAX_LIMIT or offset < 0:
+            raise ValueError("limit must be 1 to 100 and offset not negative")
+        params = [("q", text), ("limit", str(limit)), ("offset", str(offset))]
+        answer = self._timed(SEARCH_PATH, self._get, SEARCH_PATH, params, {})
+        if not isinstance(answer.body, dict) or not isinstance(answer.body.get("data"), list):
+            raise InvalidResponse(
+                reason="wrong_shape",
+                detail="expected an object with a `data` list",
+                request_id=answer.request_id,
+                upstream_status=answer.status,
+                path=SEARCH_PATH,
+            )
+        return SearchPage.from_raw(answer.body)
+
+    def _timed(self, path: str, method: Any, *args: Any) -> Any:
+        """Run one call under the client's deadline; stamp its errors with path and time."""
         started = time.monotonic()
         try:
-            return self._get_customer(query, started + self.deadline)
+            return method(*args, started + self.deadline)
         except CapillaryError as exc:
-            _stamp(exc, query.path, started)
+            _stamp(exc, path, started)
             raise
 
-    def _get_customer(self, query: CustomerQuery, deadline_at: float) -> CustomerResult:
-        path, params = query.path, query.params()
-        extra = {"customer_id": query.customer_id}
+    def _get(
+        self, path: str, params: list[tuple[str, str]], extra: dict[str, Any], deadline_at: float
+    ) -> _Answer:
+        """GET once (renewing a revoked OAuth token once); raise the error the answer means."""
         sent = self.auth.headers(self, deadline_at)
         answer = self._send("GET", path, params, sent, None, deadline_at, extra)
         if answer.status == 401 and self.auth.invalidate(sent):
@@ -158,6 +210,12 @@ class CapillaryClient:
         )
         if error is not None:
             raise error
+        return answer
+
+    def _get_record(
+        self, path: str, params: list[tuple[str, str]], extra: dict[str, Any], deadline_at: float
+    ) -> CustomerResult:
+        answer = self._get(path, params, extra, deadline_at)
         body = answer.body
         if body is None:
             raise InvalidResponse(

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import blocks
 from .blocks import Ctx
+from .identifiers import card_id_for, email_of, external_id_of, martjack_email_of, mobile_of
 from .jsonout import raw_number
 from .model import IST, Blocks, Customer, Program, day_start, points_summary_of
 from .pools import (
@@ -140,7 +141,7 @@ def _profile(
 
 def _card(ctx: Ctx, index: int, status: str, expiry: date | None, with_iso: bool) -> dict[str, Any]:
     rng = ctx.rng
-    card_id = 800_000 + (ctx.cid % 100_000) * 32 + index
+    card_id = card_id_for(ctx.cid, index)
     series_id, series_code, series_name = rng.choice(CARD_SERIES)
     if ctx.kind == "hostile":
         series_name = HOSTILE[index % len(HOSTILE)] if index < 2 else LONG_VALUE
@@ -283,21 +284,40 @@ def _plan(ctx: Ctx) -> dict[str, Any]:
     return plan
 
 
-def build_generated(customer_id: int, today: date, kind: str | None = None) -> Customer:
-    """Build generated customer ``customer_id`` as of ``today`` (same inputs, same customer)."""
+def _begin(
+    customer_id: int, today: date, kind: str | None
+) -> tuple[Ctx, dict[str, Any], tuple[Any, Any]]:
+    """Return the generation state, the plan and the names: the first, cheap draws."""
     rng = random.Random(customer_id)
     kind = kind or archetype_of(customer_id)
     tz = IST if rng.random() < 0.2 else UTC
     ctx = Ctx(customer_id, rng, today, tz, kind)
     ctx.string_numbers = kind == "string_numbers" or (kind == "typical" and rng.random() < 0.03)
     plan = _plan(ctx)
-    names = _names(ctx)
+    return ctx, plan, _names(ctx)
+
+
+def search_entry(customer_id: int, today: date, kind: str | None = None) -> dict[str, Any]:
+    """Return what name search matches on: first and last name per source (no full build)."""
+    ctx, plan, (first, last) = _begin(customer_id, today, kind)
+    sources = [("INSTORE", "")] if plan["instore"] else []
+    sources += [("WECHAT", f"wx-acc-{n + 1}") for n in range(plan["wechat"])]
+    sources += [("LINE", "line-acc-1")] if plan["line"] else []
+    sources += [("MARTJACK", "")] if plan["martjack"] else []
+    first, last = (n if isinstance(n, str) else "" for n in (first, last))
+    return {"id": customer_id, "first": first, "last": last, "sources": sources}
+
+
+def build_generated(customer_id: int, today: date, kind: str | None = None) -> Customer:
+    """Build generated customer ``customer_id`` as of ``today`` (same inputs, same customer)."""
+    ctx, plan, names = _begin(customer_id, today, kind)
+    rng, kind = ctx.rng, ctx.kind
     progs = blocks.programs(ctx, plan["programs"], plan["need_next"], plan["need_renew"])
     cards = _cards(ctx, plan["cards"], kind == "many_cards")
 
-    country = {"unicode_cjk": "86", "unicode_arabic": "971"}.get(kind, "91")
-    mobile = country + str(rng.randint(7_000_000_000, 9_999_999_999))
-    email = f"member{customer_id}@example.com"
+    rng.randint(7_000_000_000, 9_999_999_999)  # was the mobile; kept so later draws stay put
+    mobile = mobile_of(customer_id, kind)
+    email = email_of(customer_id)
     profiles = []
     if plan["instore"]:
         identifiers = (
@@ -306,7 +326,7 @@ def build_generated(customer_id: int, today: date, kind: str | None = None) -> C
             else [
                 {"type": "mobile", "value": mobile},
                 {"type": "email", "value": email},
-                {"type": "externalId", "value": f"EXT{customer_id}"},
+                {"type": "externalId", "value": external_id_of(customer_id)},
             ]
         )
         identifiers += [
@@ -356,8 +376,8 @@ def build_generated(customer_id: int, today: date, kind: str | None = None) -> C
                 "MARTJACK",
                 "",
                 names,
-                [{"type": "email", "value": email}],
-                [_channel("email", email, True)],
+                [{"type": "email", "value": martjack_email_of(customer_id)}],
+                [_channel("email", martjack_email_of(customer_id), True)],
             )
         )
 

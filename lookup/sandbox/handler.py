@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import faults
+from . import faults, lookups
 from .data import GENERATED_RANGE, SEED_IDS, SHAPES, today_utc
 from .jsonout import dumps
-from .params import query_embeds
+from .params import ApiError, query_embeds
 from .png import png_for
 from .render import customer_response, timeless
 
@@ -28,6 +28,12 @@ _IMAGE_PATH = re.compile(r"^/__sandbox/images/([A-Za-z0-9_-]{1,64})\.png$")
 _SANE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 _REASONS = {461: "Search Engine Busy", 521: "Multiple Actions Running"}
 _TOKEN_PATH = "/v3/oauth/token/generate"
+# Paths that _CUSTOMER_PATH would otherwise read as a customer ID.
+_LOOKUP_PATHS = {
+    "/v2/customers/lookup": "_lookup_id",
+    "/v2/customers/lookup/customerDetails": "_lookup_details",
+    "/v2/customers/search": "_search",
+}
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -150,7 +156,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, query: str, body: bytes) -> None:
         match = _CUSTOMER_PATH.match(path)
-        if match and method == "GET":
+        lookup = _LOOKUP_PATHS.get(path.rstrip("/"))
+        if lookup is not None and method == "GET":
+            getattr(self, lookup)(query)
+        elif match and method == "GET":
             self._customer(match.group(1), query)
         elif path == _TOKEN_PATH and method == "POST":
             self._token(body)
@@ -234,6 +243,56 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._cut_short(status, dumps(payload))
             return
         self._answer(status, dumps(payload))
+
+    def _lookup_id(self, query: str) -> None:
+        """Answer `GET /v2/customers/lookup`: the customer ID, or the customer's fault."""
+        sandbox = self.server.sandbox
+        sandbox.record_customer_call("lookup", [])
+        self.latency_pending = True
+        if not self._authorised():
+            return
+        try:
+            customer_id = lookups.resolve(query)
+        except ApiError as error:
+            self._answer(error.status, dumps(error.body()))
+            return
+        fault = sandbox.fault_for(customer_id)
+        canned = faults.canned(fault, customer_id) if fault else None
+        if canned is not None:
+            self._answer(canned.status, canned.body, canned.content_type, canned.headers)
+            return
+        self._answer(200, dumps({"entity": customer_id, "warnings": []}))
+
+    def _lookup_details(self, query: str) -> None:
+        """Answer `GET /v2/customers/lookup/customerDetails` as the by-ID call for the customer."""
+        try:
+            customer_id = lookups.resolve(query)
+        except ApiError as error:
+            self.server.sandbox.record_customer_call("lookup", [])
+            self.latency_pending = True
+            if self._authorised():
+                self._answer(error.status, dumps(error.body()))
+            return
+        self._customer(str(customer_id), lookups.split_query(query)[1])
+
+    def _search(self, query: str) -> None:
+        """Answer `GET /v2/customers/search?q=`."""
+        self.server.sandbox.record_customer_call("search", [])
+        self.latency_pending = True
+        if not self._authorised():
+            return
+        try:
+            self._answer(200, dumps(lookups.search(query)))
+        except ApiError as error:
+            self._answer(error.status, dumps(error.body()))
+
+    def _authorised(self) -> bool:
+        """Return True for an authorised request; else answer 401 and return False."""
+        if self.server.sandbox.authorised(self.headers):
+            return True
+        body = {"errors": [{"status": False, "code": 401, "message": faults.AUTH_FAILED}]}
+        self._answer(401, dumps(body))
+        return False
 
     def _plain_answer(self, raw_id: str, query: str) -> tuple[int, bytes]:
         """Return the fault-free (status, body), reusing the body of an identical request today."""

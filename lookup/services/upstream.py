@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,6 +34,7 @@ from lookup.services import breaker, store
 from lookup.services.breaker import CircuitOpen
 
 logger = logging.getLogger("lookup.services")
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({502, 503, 504, 521})
 MAX_RATE_LIMIT_SECONDS = 3600.0
 
@@ -259,8 +261,26 @@ def serves_stale(error: BaseException) -> bool:
 # -- the call -----------------------------------------------------------------------------------
 
 
-def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lambda: None):
-    """Call Capillary once for the query and return its CustomerResult, or raise.
+def call(
+    org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lambda: None
+) -> CustomerResult:
+    """Call Capillary once for the query and return its CustomerResult, or raise (see `run`)."""
+    return run(
+        org, query.customer_id, query.path, lambda client: client.get_customer(query), keep_lock
+    )
+
+
+def run(
+    org: Org,
+    subject: int | str,
+    path: str,
+    send: Callable[[CapillaryClient], T],
+    keep_lock: Callable[[], None] = lambda: None,
+) -> T:
+    """Make one call to Capillary with the org's client (`send(client)`) and return its answer.
+
+    `subject` names what the call is about for the breaker and the logs: the customer ID,
+    or a word for lookups by identifier, whose value must not reach either.
 
     Breaker and rate limit first (raising without calling when the org is held back); then
     the call, retried only when that is safe and within the org's deadline and retry budget
@@ -285,7 +305,7 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
     while True:
         attempt += 1
         try:
-            result: CustomerResult = client.get_customer(query)
+            result = send(client)
         except CapillaryError as exc:
             delay = should_retry(
                 exc,
@@ -297,41 +317,43 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
             )
             if delay is not None and time.monotonic() - started + delay < deadline(org):
                 budget.record_retry()
-                logger.info("retrying %s after %s in %.2f s", query.path, type(exc).__name__, delay)
+                logger.info("retrying %s after %s in %.2f s", path, type(exc).__name__, delay)
                 time.sleep(delay)
                 keep_lock()
                 continue
             # One outcome per call, after its retries.
-            breaker.record(org.pk, query.customer_id, exc, probe)
+            breaker.record(org.pk, subject, exc, probe)
             if isinstance(exc, RateLimited):
                 _remember_rate_limit(org.pk, exc)
-            _log_failure(org, query, exc, started)
+            _log_failure(org, subject, path, exc, started)
             raise
         except BaseException as exc:
-            breaker.record(org.pk, query.customer_id, exc, probe)  # no outcome: frees the probe
+            breaker.record(org.pk, subject, exc, probe)  # no outcome: frees the probe
             raise
-        breaker.record(org.pk, query.customer_id, None, probe)
+        breaker.record(org.pk, subject, None, probe)
         return result
 
 
-def _log_failure(org: Org, query: CustomerQuery, error: CapillaryError, started: float) -> None:
+def _log_failure(
+    org: Org, subject: int | str, path: str, error: CapillaryError, started: float
+) -> None:
     """One line per failed call: what failed, where and how long it took (never a secret)."""
     fields = error.log_fields() if hasattr(error, "log_fields") else {}
-    fields.setdefault("path", query.path)
+    fields.setdefault("path", path)
     fields.setdefault("upstream_status", getattr(error, "upstream_status", None))
     fields.setdefault("elapsed_ms", round((time.monotonic() - started) * 1000, 1))
     reason = getattr(error, "reason", "") or type(error).__name__
     logger.warning(
         "Capillary call failed for org %s customer %s: %s (%s, HTTP %s, %.0f ms)",
         org.slug,
-        query.customer_id,
+        subject,
         reason,
         fields["path"],
         fields["upstream_status"] or "-",
         fields["elapsed_ms"] or 0,
         extra={
             "org": org.slug,
-            "customer_id": query.customer_id,
+            "customer_id": subject,
             "failure": reason,
             **{f"capillary_{k}": v for k, v in fields.items()},
         },

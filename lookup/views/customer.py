@@ -12,8 +12,8 @@ from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from lookup import access, audit, services, tabs, tabviews
-from lookup.capillary import CapillaryError
+from lookup import access, audit, recent, services, tabs, tabviews
+from lookup.capillary import CapillaryError, CustomerDeleted
 from lookup.views import common
 
 logger = logging.getLogger(__name__)
@@ -151,8 +151,11 @@ def _whole_page(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> H
     where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
     if isinstance(base, CapillaryError):
         audit.record(request, audit.Action.LOOKUP, outcome=_outcome(base), detail=tab.slug, **where)
+        if isinstance(base, CustomerDeleted):
+            recent.forget(lookup.org, q.customer_id)
         return common.upstream_error_page(request, base, org=lookup.org, query=q)
     audit.record(request, audit.Action.LOOKUP, cache_hit=base.from_cache, detail=tab.slug, **where)
+    recent.remember_page(request.user, lookup, parts)
     if refresh:
         audit.record(request, audit.Action.REFRESH, detail=tab.slug, **where)
     if tab.slug == "raw":

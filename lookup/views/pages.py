@@ -1,19 +1,13 @@
-"""Sign-in-free and general pages: health, search."""
+"""Sign-in-free and general pages: health, and the customer page's URL."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-
-from lookup import access
-from lookup.forms import LookupForm
 
 
 @require_GET
@@ -28,27 +22,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def customer_url(query, org_slug: str, *, several_orgs: bool) -> str:
+    """Return the customer page's URL: the customer ID, source and account, and the org."""
     params = {"source": query.source}
     if query.account_id:
         params["accountId"] = query.account_id
     if several_orgs:
         params["org"] = org_slug
     return reverse("customer", args=[query.customer_id]) + "?" + urlencode(params)
-
-
-@login_required
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    """Show the lookup form; a valid submission goes to the customer page."""
-    orgs = access.orgs_for(request.user)
-    status = HTTPStatus.OK
-    if "customer_id" in request.GET:
-        form = LookupForm(request.GET, orgs=orgs)
-        if form.is_valid():
-            org = form.cleaned_data["org"]
-            return redirect(customer_url(form.query, org.slug, several_orgs=len(orgs) > 1))
-        status = HTTPStatus.BAD_REQUEST
-    else:
-        default_source = orgs[0].default_source if orgs else "INSTORE"
-        form = LookupForm(orgs=orgs, initial={"source": default_source})
-    return render(request, "lookup/search.html", {"form": form, "orgs": orgs}, status=status)

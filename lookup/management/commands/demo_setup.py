@@ -34,6 +34,10 @@ class Command(BaseCommand):
         org.oauth_key = "demo-key"
         org.set_oauth_secret("demo-secret")
         org.time_zone = "Asia/Kolkata"
+        org.default_country = "IN"
+        # The sandbox answers name search, and a few of its emails belong to two customers.
+        org.name_search = True
+        org.search_every_source = True
         org.save()
         roles.ensure_groups()
         admin = self._user(DEMO_USERNAME, org, roles.ADMIN)

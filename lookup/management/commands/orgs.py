@@ -35,6 +35,11 @@ class Command(BaseCommand):
             p.add_argument("--oauth-secret-env", metavar="VAR", help=SECRET_HELP)
             p.add_argument("--source", choices=[s for s, _ in SOURCE_CHOICES])
             p.add_argument("--account-id")
+            p.add_argument("--country", help="default country of typed mobiles (IN, GB...)")
+            p.add_argument(
+                "--search-every-source", choices=["on", "off"], help="search asks every source"
+            )
+            p.add_argument("--name-search", choices=["on", "off"], help="suggest customers by name")
             p.add_argument("--time-zone")
             p.add_argument("--inactive", action="store_true", help="mark the org inactive")
         sub.add_parser("list", help="list orgs (never shows secrets)")
@@ -74,9 +79,13 @@ class Command(BaseCommand):
             ("source", "default_source"),
             ("account_id", "default_account_id"),
             ("time_zone", "time_zone"),
+            ("country", "default_country"),
         ]:
             if options.get(option) is not None:
                 setattr(org, attr, options[option])
+        for option in ("search_every_source", "name_search"):
+            if options.get(option) is not None:
+                setattr(org, option, options[option] == "on")
         if options.get("inactive"):
             org.is_active = False
         password = self._secret(options.get("till_password_env"), "till password")
