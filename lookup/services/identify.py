@@ -59,13 +59,10 @@ def lookup(org: Org, identifier: IdentifierQuery, parts: Mapping[str, CustomerQu
     members = [q.replace(**where) for q in members]
     generations = store.read_many(org.pk, members)
     if members == [call]:
-        answers = [store.Answer(call, result.raw_text, result.customer)]
+        answers = [store.Answer(call, result.raw_text, result.raw)]
     else:
         pieces = combine.split(result.raw, call, members)
-        answers = [
-            store.Answer(q, combine.dumps(pieces[q]), records.Customer.from_raw(pieces[q]))
-            for q in members
-        ]
+        answers = [store.Answer(q, combine.dumps(pieces[q]), pieces[q]) for q in members]
     fetched_at = store.now()
     store.write_many(
         org.pk,
