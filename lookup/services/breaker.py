@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from lookup import metrics
 from lookup.capillary.errors import (
     CapillaryError,
     RateLimited,
@@ -341,6 +342,7 @@ def _open(org_id: int, state: dict[str, Any], at: float, reason: str) -> None:
         open_until=at + settings.BREAKER_COOLDOWN_SECONDS, last_opened_at=at, last_reason=reason
     )
     cache.set(_state_key(org_id), state, timeout=None)
+    metrics.BREAKER_OPENINGS.labels(metrics.org_label(org_id)).inc()
 
 
 def reset(org_id: int) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 
+from lookup import metrics
 from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, CustomerResult, OAuthAuth
 from lookup.capillary.errors import (
     CapillaryError,
@@ -29,7 +30,7 @@ from lookup.capillary.errors import (
 )
 from lookup.lru import LRU
 from lookup.models import Org
-from lookup.services import breaker, store
+from lookup.services import breaker, stats, store
 from lookup.services.breaker import CircuitOpen
 
 logger = logging.getLogger("lookup.services")
@@ -211,6 +212,7 @@ def take_quota(org_id: int, per_minute: int) -> None:
         cache.set(key, 1, timeout=120)
         used = 1
     if used > per_minute:
+        metrics.REFUSALS.labels("quota").inc()
         raise RateLimited(
             f"This org's quota of {per_minute} Capillary calls a minute is used up; "
             "try again shortly.",
@@ -303,6 +305,7 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
                 continue
             # One outcome per call, after its retries.
             breaker.record(org.pk, query.customer_id, exc, probe)
+            _measure(org, started, type(exc).__name__, breaker.counts_as_failure(exc))
             if isinstance(exc, RateLimited):
                 _remember_rate_limit(org.pk, exc)
             _log_failure(org, query, exc, started)
@@ -311,7 +314,17 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
             breaker.record(org.pk, query.customer_id, exc, probe)  # no outcome: frees the probe
             raise
         breaker.record(org.pk, query.customer_id, None, probe)
+        _measure(org, started, "ok", False)
         return result
+
+
+def _measure(org: Org, started: float, outcome: str, failed: bool) -> None:
+    """Count one call to Capillary for Prometheus and for the status page."""
+    seconds = time.monotonic() - started
+    label = metrics.org_label(org.pk)
+    metrics.UPSTREAM_CALLS.labels(label, outcome).inc()
+    metrics.UPSTREAM_SECONDS.labels(label, outcome).observe(seconds)
+    stats.record_call(org.pk, seconds, failed)
 
 
 def _log_failure(org: Org, query: CustomerQuery, error: CapillaryError, started: float) -> None:
