@@ -9,11 +9,13 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from lookup.throttle import ThrottledAuthenticationForm
-from lookup.views import customer, images, pages, preferences
+from lookup.views import customer, health, images, pages, preferences
 
 urlpatterns = [
     path("", pages.search, name="search"),
-    path("healthz", pages.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics_view, name="metrics"),
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
     path(
         "customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"

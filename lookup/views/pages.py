@@ -1,4 +1,4 @@
-"""Sign-in-free and general pages: health, search."""
+"""General pages: search."""
 
 from __future__ import annotations
 
@@ -6,25 +6,13 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from lookup import access
 from lookup.forms import LookupForm
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database answers; no sign-in needed."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - the health answer is the point
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok"})
 
 
 def customer_url(query, org_slug: str, *, several_orgs: bool) -> str:
