@@ -109,9 +109,10 @@ def _fresh_state(request):
     from django.core.cache import cache
 
     from lookup import services
-    from lookup.services import upstream
+    from lookup.services import stats, upstream
 
     cache.clear()
+    stats.forget_pending()
     services.forget_clients()
     upstream.forget_budgets()
     if "sandbox" in request.fixturenames:

@@ -152,3 +152,25 @@ def test_metrics_series(agent_client, org, settings):
         'lookup_quota_used{org="sandbox"}',
     ):
         assert series in text, series
+
+
+def test_status_page(staff_client, org):
+    from lookup.services import stats
+
+    assert staff_client.get("/customers/566881933/?source=INSTORE").status_code == HTTPStatus.OK
+    assert staff_client.get("/customers/566881933/?source=INSTORE").status_code == HTTPStatus.OK
+    stats.record_call(org.pk, 0.4, failed=True)
+    response = staff_client.get("/ops/status/")
+    assert response.status_code == HTTPStatus.OK
+    text = response.content.decode()
+    assert 'data-org="sandbox"' in text
+    assert '<td data-status="calls">2</td>' in text
+    assert "50 % (1 failed)" in text
+    assert "50 % (3 parts from cache, 3 fetched)" in text  # the page shows three parts
+    assert "≤ 500 ms" in text
+    assert "closed" in text
+    assert text.count("<rect ") >= 60
+
+
+def test_status_page_is_for_staff(agent_client):
+    assert agent_client.get("/ops/status/").status_code == HTTPStatus.FOUND

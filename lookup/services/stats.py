@@ -68,6 +68,12 @@ def flush() -> None:
             cache.set(key, n, timeout=(KEEP_MINUTES + 5) * 60)
 
 
+def forget_pending() -> None:
+    """Drop this process's unflushed counts (tests, after clearing the cache)."""
+    with _lock:
+        _pending.clear()
+
+
 @dataclass(frozen=True)
 class Hour:
     """One org's last hour: totals, per-minute calls and failures (oldest first)."""
