@@ -23,8 +23,6 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from lookup.lru import LRU
-
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 REQUESTS = Counter(
@@ -74,19 +72,6 @@ REFUSALS = Counter(
 AUDIT_WRITES = Counter(
     "lookup_audit_writes", "Audit records written, by action and outcome.", ["action", "outcome"]
 )
-
-_org_slugs: LRU[int, str] = LRU(256)
-
-
-def org_label(org_id: int) -> str:
-    """Return the org's slug for a label (looked up once per process)."""
-    slug = _org_slugs.get(org_id)
-    if slug is None:
-        from lookup.models import Org
-
-        slug = Org.objects.filter(pk=org_id).values_list("slug", flat=True).first() or str(org_id)
-        _org_slugs.put(org_id, slug)
-    return slug
 
 
 class SharedStateCollector:

@@ -304,7 +304,8 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
                 keep_lock()
                 continue
             # One outcome per call, after its retries.
-            breaker.record(org.pk, query.customer_id, exc, probe)
+            if breaker.record(org.pk, query.customer_id, exc, probe):
+                metrics.BREAKER_OPENINGS.labels(org.slug).inc()
             _measure(org, started, type(exc).__name__, breaker.counts_as_failure(exc))
             if isinstance(exc, RateLimited):
                 _remember_rate_limit(org.pk, exc)
@@ -321,9 +322,8 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
 def _measure(org: Org, started: float, outcome: str, failed: bool) -> None:
     """Count one call to Capillary for Prometheus and for the status page."""
     seconds = time.monotonic() - started
-    label = metrics.org_label(org.pk)
-    metrics.UPSTREAM_CALLS.labels(label, outcome).inc()
-    metrics.UPSTREAM_SECONDS.labels(label, outcome).observe(seconds)
+    metrics.UPSTREAM_CALLS.labels(org.slug, outcome).inc()
+    metrics.UPSTREAM_SECONDS.labels(org.slug, outcome).observe(seconds)
     stats.record_call(org.pk, seconds, failed)
 
 
