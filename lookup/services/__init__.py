@@ -288,10 +288,13 @@ def _lead(org: Org, needs: Needs, *, wait: bool) -> dict:
     ttl = upstream.deadline(org) + singleflight.LOCK_MARGIN_SECONDS
     keys = {query: store.entry_key(org.pk, query) for query in needs}
     tokens = {}
-    for query, key in keys.items():
+    # In key order, stopping at the first lock another process holds: two processes after
+    # the same parts then never take half each (and make two calls); the first lock decides.
+    for query, key in sorted(keys.items(), key=lambda item: item[1]):
         token = singleflight.acquire(key, ttl)
-        if token is not None:
-            tokens[query] = token
+        if token is None:
+            break
+        tokens[query] = token
     results: dict = {}
     try:
         if tokens:
