@@ -10,6 +10,7 @@ import fcntl
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "testserver"})
@@ -127,12 +128,18 @@ def run_or_exit(workers: int, *, collectstatic: bool = True) -> None:
             sys.stderr.write(f"refusing to start: {line}\n")
         sys.stderr.flush()
         raise SystemExit(1)
+    from django.conf import settings
     from django.core.cache import caches
     from django.core.management import call_command
     from django.db import connections
 
     if collectstatic:
-        call_command("collectstatic", interactive=False, verbosity=0)
+        # Instances on one host may share STATIC_ROOT and start together: one collects at a time.
+        root = Path(settings.STATIC_ROOT)
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / ".collectstatic.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            call_command("collectstatic", interactive=False, verbosity=0)
     # Workers fork from this process: they must not share its connections.
     connections.close_all()
     caches.close_all()

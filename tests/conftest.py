@@ -240,6 +240,30 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """Return the URL of a PostgreSQL server the tests may create databases on.
+
+    That is DATABASE_URL when it names PostgreSQL, else CI_DATABASE_URL, else the local
+    server as the postgres user. When it does not answer, the test is skipped on a
+    developer's machine, but fails in CI (CI=true).
+    """
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = os.environ.get("CI_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            pass
+    except psycopg.Error as error:
+        message = f"PostgreSQL at {url} does not answer ({str(error).strip()})"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + "; set DATABASE_URL to a postgres:// URL to run these tests")
+    return url
+
+
 # A sample value for each URL parameter, so a test can open every view. A new parameter
 # name fails `every_view` until it has samples here.
 URL_SAMPLES = {
