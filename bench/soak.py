@@ -358,6 +358,11 @@ class Soak:
             "memory_growth_pct": round(max(growth), 1) if growth else None,
             "audit_missing": len(customer) - len(audited),
             "statuses": statuses,
+            "workers_mb": [
+                (round(kb / 1024, 1), round(memory_end[pid] / 1024, 1))
+                for pid, kb in sorted(memory_start.items())
+                if pid in memory_end
+            ],
         }
 
     def stop(self) -> None:
@@ -406,14 +411,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     width = max(len(name) for name in figures)
     for name, value in figures.items():
-        if name == "statuses":
+        if name in ("statuses", "workers_mb"):
             continue
         target = targets.get(name, "")
         print(f"  {name.ljust(width)}  {str(value):>10}  {target}")
     print(f"  statuses: {figures['statuses']}")
+    memory = ", ".join(f"{start} -> {end}" for start, end in figures["workers_mb"])
+    print(f"  each worker's memory after warm-up and at the end, MB: {memory}")
     for note in soak.bench.notes:
         print(f"  note: {note}")
-    print(json.dumps({k: v for k, v in figures.items() if k != "statuses"}))
+    print(json.dumps({k: v for k, v in figures.items() if k not in ("statuses", "workers_mb")}))
     return 0
 
 
