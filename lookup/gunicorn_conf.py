@@ -51,3 +51,13 @@ def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker) -> None:
+    """Hand the status page this worker's last few seconds of counts before it goes."""
+    try:
+        from lookup.services import stats
+
+        stats.flush()
+    except Exception:  # noqa: BLE001 - a worker on its way out must not fail to exit
+        server.log.exception("could not flush the status counts")
