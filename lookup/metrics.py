@@ -66,7 +66,7 @@ BREAKER_OPENINGS = Counter("lookup_breaker_openings", "Times an org's breaker op
 REFUSALS = Counter(
     "lookup_refusals",
     "Requests refused by a limit: lookup_rate (per user), refresh_limit, quota (org's calls "
-    "a minute), login_throttle.",
+    "a minute), capillary_rate_limit (held back after Capillary's 429), login_throttle.",
     ["kind"],
 )
 AUDIT_WRITES = Counter(

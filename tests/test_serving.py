@@ -174,3 +174,20 @@ def test_status_page(staff_client, org):
 
 def test_status_page_is_for_staff(agent_client):
     assert agent_client.get("/ops/status/").status_code == HTTPStatus.FOUND
+
+
+def test_refusals_counted(agent_client, org, settings):
+    from prometheus_client import REGISTRY
+
+    def refused(kind: str) -> float:
+        return REGISTRY.get_sample_value("lookup_refusals_total", {"kind": kind}) or 0.0
+
+    settings.REFRESH_LIMIT = 0
+    before = refused("refresh_limit"), refused("quota")
+    agent_client.get("/customers/566881933/?source=INSTORE&refresh=1")
+    org.calls_per_minute = 1
+    org.save()
+    agent_client.get("/customers/565261498/?source=INSTORE")
+    agent_client.get("/customers/100000001/?source=INSTORE")
+    assert refused("refresh_limit") == before[0] + 1
+    assert refused("quota") == before[1] + 1

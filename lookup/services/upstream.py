@@ -273,6 +273,7 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
     try:
         limited = _rate_limited(org.pk)
         if limited is not None:
+            metrics.REFUSALS.labels("capillary_rate_limit").inc()
             raise limited
         quota = org.calls_per_minute
         take_quota(org.pk, settings.CAPILLARY_CALLS_PER_MINUTE if quota is None else quota)
