@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import signal
@@ -22,44 +21,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
 
+from bench import soak_report as report
 from bench.servers import ROOT, Bench, customers, free_port, wait_for
 
 ALWAYS_FAILING = 900000500  # the sandbox answers it 500, every time
 STALE_MARK = "showing data from"
 TABS = ("profile", "identifiers", "loyalty", "cards", "upgrade", "groups")
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
-
-
-def rss_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def workers_of(master: int) -> list[int]:
-    """Return the pids of a gunicorn master's workers."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            if re.search(rf"^PPid:\s*{master}$", status, re.M):
-                found.append(int(entry.name))
-    return found
 
 
 def sessions_for(bases: list[str], pool: list[int], count: int, seed: int = 7) -> list[list[str]]:
@@ -166,8 +134,8 @@ class Soak:
     def memory(self) -> dict[int, int]:
         out = {}
         for instance in self.instances.values():
-            for pid in workers_of(instance["proc"].pid):
-                kb = rss_kb(pid)
+            for pid in report.workers_of(instance["proc"].pid):
+                kb = report.rss_kb(pid)
                 if kb:
                     out[pid] = kb
         return out
@@ -272,7 +240,8 @@ class Soak:
         result = json.loads(self.out)
         upstream = self.bench.upstream_calls()
         quota = self.quota_before_restart + sum(self.refusals(b) for b in bases)
-        return self.figures(result, upstream, quota, memory_start, memory_end)
+        measured = report.figures(result, self.audit(), upstream, quota, memory_start, memory_end)
+        return {"minutes": self.args.minutes, "agents": self.args.agents, **measured}
 
     def sign_in(self, base: str) -> str:
         """Sign the bench user in through the form; return the session cookie."""
@@ -317,54 +286,6 @@ class Soak:
                 rows = conn.execute(sql).fetchall()
         return dict(rows)
 
-    def figures(self, result, upstream, quota, memory_start, memory_end) -> dict:
-        timings = result["timings"]
-        audited = self.audit()
-        answered = [t for t in timings if t[0]]
-        # Every answered customer URL is one page view with one "lookup" audit record; the
-        # search form's redirects (302) are not page views.
-        customer = [t for t in answered if t[0] != 302]
-        hits = [t[1] for t in customer if audited.get(t[2]) is True]
-        misses = [t[1] for t in customer if audited.get(t[2]) is False]
-        all_ms = [t[1] for t in answered]
-        growth = [
-            (memory_end[pid] - kb) / kb * 100
-            for pid, kb in memory_start.items()
-            if pid in memory_end
-        ]
-        statuses = result["statuses"]
-        return {
-            "minutes": self.args.minutes,
-            "agents": self.args.agents,
-            "requests": len(answered),
-            "unanswered": len(timings) - len(answered),
-            "failovers": result.get("failovers", 0),
-            "dashboard_5xx": int(statuses.get("500", 0)),
-            "upstream_error_pages": sum(int(statuses.get(s, 0)) for s in ("502", "503", "504")),
-            "stale_pages": sum(1 for t in timings if t[3]),
-            "upstream_calls": upstream,
-            "page_views": len(customer),
-            "calls_per_page_view": round(upstream / len(customer), 3) if customer else None,
-            "quota_refused": int(quota),
-            "p50_ms": percentile(all_ms, 0.5),
-            "p95_ms": percentile(all_ms, 0.95),
-            "p99_ms": percentile(all_ms, 0.99),
-            "hit_p50_ms": percentile(hits, 0.5),
-            "hit_p95_ms": percentile(hits, 0.95),
-            "hit_p99_ms": percentile(hits, 0.99),
-            "miss_p50_ms": percentile(misses, 0.5),
-            "miss_p95_ms": percentile(misses, 0.95),
-            "miss_p99_ms": percentile(misses, 0.99),
-            "memory_growth_pct": round(max(growth), 1) if growth else None,
-            "audit_missing": len(customer) - len(audited),
-            "statuses": statuses,
-            "workers_mb": [
-                (round(kb / 1024, 1), round(memory_end[pid] / 1024, 1))
-                for pid, kb in sorted(memory_start.items())
-                if pid in memory_end
-            ],
-        }
-
     def stop(self) -> None:
         self.bench.stop()
         if self.database:
@@ -393,34 +314,13 @@ def main(argv: list[str] | None = None) -> int:
         figures = soak.run()
     finally:
         soak.stop()
-    print(f"Customer Lookup soak ({os.cpu_count()} CPUs, {time.monotonic() - started:.0f} s)")
-    print(
+    header = (
         f"two instances, gunicorn gthread -w {args.workers} --threads {args.gunicorn_threads}; "
         f"{args.agents} agents, think {args.think_ms:.0f} ms; sandbox {args.latency_ms}+"
         f"{args.jitter_ms} ms, 5% errors; quota {args.quota}/min; "
         f"{'PostgreSQL' if soak.database else 'SQLite'} and Redis"
     )
-    print("Events")
-    for at, what in soak.events:
-        print(f"  {at:6.1f} s  {what}")
-    print("Figures")
-    targets = {
-        "dashboard_5xx": "0",
-        "audit_missing": "0",
-        "memory_growth_pct": "<= 10",
-    }
-    width = max(len(name) for name in figures)
-    for name, value in figures.items():
-        if name in ("statuses", "workers_mb"):
-            continue
-        target = targets.get(name, "")
-        print(f"  {name.ljust(width)}  {str(value):>10}  {target}")
-    print(f"  statuses: {figures['statuses']}")
-    memory = ", ".join(f"{start} -> {end}" for start, end in figures["workers_mb"])
-    print(f"  each worker's memory after warm-up and at the end, MB: {memory}")
-    for note in soak.bench.notes:
-        print(f"  note: {note}")
-    print(json.dumps({k: v for k, v in figures.items() if k not in ("statuses", "workers_mb")}))
+    report.show(figures, header, time.monotonic() - started, soak.events, soak.bench.notes)
     return 0
 
 
