@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import tempfile
 
 from lookup.env import env_int, env_str
@@ -31,7 +32,8 @@ control_socket_disable = True
 
 # prometheus-client's multiprocess mode: each worker writes its samples to files in this
 # directory and /metrics adds them up. It must be set before prometheus_client is imported.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lookup-metrics-")
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
@@ -43,7 +45,11 @@ def on_starting(server) -> None:
         os.remove(path)  # a previous run's samples would be added to this one's
     from lookup import preflight
 
-    preflight.run_or_exit(server.cfg.workers)
+    try:
+        preflight.run_or_exit(server.cfg.workers)
+    except SystemExit:
+        on_exit(server)  # gunicorn does not call it for a master that never started
+        raise
 
 
 def child_exit(server, worker) -> None:
@@ -61,3 +67,9 @@ def worker_exit(server, worker) -> None:
         stats.flush()
     except Exception:  # noqa: BLE001 - a worker on its way out must not fail to exit
         server.log.exception("could not flush the status counts")
+
+
+def on_exit(server) -> None:
+    """Remove the metrics directory this master made for itself."""
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
