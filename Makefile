@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 8001
 HOST ?= 127.0.0.1
 export LOOKUP_SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 
-.PHONY: run test install lint format bench clean
+.PHONY: run serve test install lint format bench soak clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: install
 	$(BIN)/python manage.py demo_setup --sandbox-url $(LOOKUP_SANDBOX_URL)
 	@bash scripts/run.sh $(HOST) $(PORT) $(SANDBOX_PORT)
 
+# Production serving: gunicorn, settings from the environment (see "Deployment" in README.md).
+serve: install
+	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -36,6 +40,10 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Two serve instances under hundreds of agents while the sandbox fails (default 5 minutes).
+soak: install
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -6,12 +6,18 @@ is up) and "once" (each URL is requested once; with "together" all threads start
 With "retries", an agent that gets an answer other than 200 asks the same URL again, up to
 that many times, as a person presses Retry on an error page. With "mark", the results also
 list every request as [url, status, whether its body holds the mark, attempt (1 first)].
+The soak's options: "sessions" (lists of URLs; each agent walks one chosen at random, then
+another, instead of the URLs in turn), "think_ms" (a random pause, 0 to twice this, between
+an agent's requests), "timings" (every request as [status, ms, X-Request-ID, marked]) and
+"failover" ({host:port: other host:port}: a request that gets no answer at all is sent once
+to the other instance, as a load balancer does when an instance stops).
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import random
 import sys
 import threading
 import time
@@ -33,6 +39,7 @@ class Worker:
         self.headers = headers
         self.connections: dict[str, http.client.HTTPConnection] = {}
         self.cookies: dict[str, str] = {}
+        self.request_id = ""
         for pair in cookie.split(";"):
             name, _, value = pair.strip().partition("=")
             if name:
@@ -62,6 +69,7 @@ class Worker:
                 conn.request("GET", target, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
+                self.request_id = response.getheader("X-Request-ID", "")
                 self._keep_cookies(response)
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
@@ -88,21 +96,49 @@ def run(spec: dict) -> dict:
     mark = spec["mark"].encode() if spec.get("mark") else None
     outcomes: list[tuple[str, int, bool, int]] = []
     retries = int(spec.get("retries", 0))
+    sessions: list[list[str]] = spec.get("sessions") or []
+    think = float(spec.get("think_ms", 0)) / 1000
+    timings: list[list] | None = [] if spec.get("timings") else None
+    failover: dict[str, str] = spec.get("failover") or {}
+    failovers = [0]
     lock = threading.Lock()
     barrier = threading.Barrier(concurrency)
     queue = list(reversed(urls))
 
-    def record(url: str, status: int, body: bytes, elapsed: float, attempt: int = 1) -> None:
+    def record(
+        url: str, status: int, body: bytes, elapsed: float, attempt: int = 1, request_id: str = ""
+    ) -> None:
         with lock:
             latencies.append(elapsed * 1000)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             sizes.append(len(body))
-            if mark is not None:
+            if mark is not None and timings is None:
                 outcomes.append((url, status, mark in body, attempt))
+            if timings is not None:
+                marked = mark is not None and mark in body
+                timings.append([status, round(elapsed * 1000, 1), request_id, marked])
 
     def agent(index: int) -> None:
         worker = Worker(headers, spec.get("cookie", ""))
         barrier.wait()
+        if mode == "duration" and sessions:
+            rng = random.Random(index)
+            stop = started + duration
+            while time.monotonic() < stop:
+                for url in rng.choice(sessions):
+                    if time.monotonic() >= stop:
+                        break
+                    begin = time.monotonic()
+                    status, body = worker.get(url)
+                    netloc = urlsplit(url).netloc
+                    if status == 0 and netloc in failover:
+                        with lock:
+                            failovers[0] += 1
+                        url = url.replace(netloc, failover[netloc], 1)
+                        status, body = worker.get(url)
+                    record(url, status, body, time.monotonic() - begin, 1, worker.request_id)
+                    time.sleep(rng.uniform(0, 2 * think))
+            return
         if mode == "duration":
             stop = started + duration
             i = index
@@ -133,7 +169,11 @@ def run(spec: dict) -> dict:
         thread.join()
     elapsed = time.monotonic() - started
     count = len(latencies)
-    more = {"outcomes": outcomes} if mark is not None else {}
+    more = {"outcomes": outcomes} if mark is not None and timings is None else {}
+    if timings is not None:
+        more["timings"] = timings
+    if failover:
+        more["failovers"] = failovers[0]
     return {
         "count": count,
         "elapsed": round(elapsed, 3),

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from lookup import metrics
 from lookup.inputs import whole_number
 from lookup.models import AuditRecord, Org
 
@@ -17,6 +18,8 @@ Action = AuditRecord.Action
 Outcome = AuditRecord.Outcome
 # What counts as "looking" in the Who looked panel.
 VIEW_ACTIONS = (Action.LOOKUP, Action.TAB, Action.REFRESH, Action.REVEAL, Action.RAW)
+# What counts as a page view when dividing upstream calls by page views.
+PAGE_VIEW_ACTIONS = (Action.LOOKUP, Action.TAB, Action.REFRESH)
 
 
 _CONTROL = dict.fromkeys([*range(32), 127])
@@ -81,6 +84,9 @@ def record(
         client_ip=client_ip(request),
         request_id=_clean(getattr(request, "request_id", ""), 64),
     )
+    metrics.AUDIT_WRITES.labels(entry.action, entry.outcome).inc()
+    if entry.action in PAGE_VIEW_ACTIONS and entry.org_slug:
+        metrics.PAGE_VIEWS.labels(entry.org_slug).inc()
     logger.info(
         "audit %s %s",
         entry.action,

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every answer is counted and timed, redirects and static files included.
+    "lookup.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +113,8 @@ def _database(url: str) -> dict:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            # An unreachable server fails start-up and /readyz in seconds, not minutes.
+            "OPTIONS": {"connect_timeout": 5},
         }
     if parts.scheme == "sqlite":
         return {
@@ -153,6 +157,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "lookup"),
+            # A Redis that stops answering fails a request in seconds instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
         }
     }
 else:
@@ -218,6 +224,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # Load balancers and Prometheus probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Capillary calls: defaults for every org; an org may override them.
 CAPILLARY_CONNECT_TIMEOUT = env_float("CAPILLARY_CONNECT_TIMEOUT", 3.05)
@@ -228,6 +236,9 @@ CAPILLARY_DEADLINE = env_float("CAPILLARY_DEADLINE", 15.0)
 CAPILLARY_CALLS_PER_MINUTE = env_int("CAPILLARY_CALLS_PER_MINUTE", 0, minimum=0)
 # The sandbox the demo org points at (make run starts it there).
 LOOKUP_SANDBOX_URL = env_str("LOOKUP_SANDBOX_URL", "http://127.0.0.1:8001")
+
+# Bearer token that /metrics asks for; unset, /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")

@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
-from lookup import audit
+from lookup import audit, metrics
 
 
 def lookup_retry_after(user_id: int, customer_id: int | str) -> int | None:
@@ -31,6 +31,7 @@ def lookup_retry_after(user_id: int, customer_id: int | str) -> int | None:
     if customer_id in seen:
         return None
     if len(seen) >= limit:
+        metrics.REFUSALS.labels("lookup_rate").inc()
         return max(1, int(min(seen.values()) + window - now) + 1)
     seen[customer_id] = now
     cache.set(key, seen, timeout=window)
@@ -94,6 +95,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         ip = audit.client_ip(self.request) if self.request is not None else None
         if login_blocked(username, ip):
+            metrics.REFUSALS.labels("login_throttle").inc()
             self._record(audit.Outcome.RATE_LIMITED, "sign-in throttled")
             raise forms.ValidationError(
                 self.error_messages["throttled"],

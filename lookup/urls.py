@@ -9,14 +9,16 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from lookup.throttle import ThrottledAuthenticationForm
-from lookup.views import customer, images, pages, preferences, search
+from lookup.views import customer, health, images, preferences, search
 
 urlpatterns = [
     path("", search.search, name="search"),
     path("find/", search.find, name="find"),
     path("find/names/", search.find_names, name="find-names"),
     path("recent/<int:pk>/pin/", search.pin, name="pin"),
-    path("healthz", pages.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics_view, name="metrics"),
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
     path(
         "customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"

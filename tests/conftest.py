@@ -109,9 +109,10 @@ def _fresh_state(request):
     from django.core.cache import cache
 
     from lookup import services
-    from lookup.services import upstream
+    from lookup.services import stats, upstream
 
     cache.clear()
+    stats.forget_pending()
     services.forget_clients()
     upstream.forget_budgets()
     if "sandbox" in request.fixturenames:
@@ -236,6 +237,30 @@ def redis_url() -> str:
         if IN_CI or explicit:
             pytest.fail(message)
         pytest.skip(message + "; set REDIS_URL to run these tests")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """Return the URL of a PostgreSQL server the tests may create databases on.
+
+    That is DATABASE_URL when it names PostgreSQL, else CI_DATABASE_URL, else the local
+    server as the postgres user. When it does not answer, the test is skipped on a
+    developer's machine, but fails in CI (CI=true).
+    """
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = os.environ.get("CI_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            pass
+    except psycopg.Error as error:
+        message = f"PostgreSQL at {url} does not answer ({str(error).strip()})"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + "; set DATABASE_URL to a postgres:// URL to run these tests")
     return url
 
 

@@ -161,3 +161,32 @@ def test_verdicts():
     assert rows["miss_overhead_p50_ms"] == "NOT MET"
     assert rows["calls_per_cold_page"] == "met"
     assert rows["breaker_isolation"] == "not measured"
+
+
+def test_soak_figures():
+    from bench import soak_report
+
+    result = {
+        "statuses": {"200": 3, "302": 1, "503": 1, "0": 1},
+        "failovers": 2,
+        "timings": [
+            [200, 10.0, "r1", False],
+            [200, 300.0, "r2", False],
+            [200, 20.0, "r3", True],
+            [302, 5.0, "r4", False],
+            [503, 40.0, "r5", False],
+            [0, 1.0, "", False],
+        ],
+    }
+    audited = {"r1": True, "r2": False, "r3": True, "r5": None}
+    got = soak_report.figures(result, audited, 2, 0, {1: 100_000, 2: 100_000}, {1: 105_000})
+    assert got["requests"] == 5
+    assert got["unanswered"] == 1
+    assert got["page_views"] == 4
+    assert got["calls_per_page_view"] == 0.5
+    assert got["stale_pages"] == 1
+    assert got["upstream_error_pages"] == 1
+    assert got["hit_p50_ms"] == 20.0
+    assert got["miss_p50_ms"] == 300.0
+    assert got["memory_growth_pct"] == 5.0
+    assert got["audit_missing"] == 0

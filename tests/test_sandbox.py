@@ -952,3 +952,13 @@ def test_cli_starts_and_stops(command: list[str]) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_fault_share(server: SandboxServer) -> None:
+    server.set_fault(None, "http_500", share=0.25)
+    failing = sum(server.fault_for(100000001) is not None for _ in range(2000))
+    assert 350 < failing < 650
+    server.set_fault(None, None)
+    assert server.fault_for(100000001) is None
+    with pytest.raises(ValueError):
+        server.set_fault(None, "http_500", share=2)

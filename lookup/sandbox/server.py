@@ -172,8 +172,13 @@ class SandboxServer:
             self.wait(remaining)
 
     def set_fault(self, customer_id: int | str | None, fault: str | None, **options: Any) -> None:
-        """Make ``customer_id`` (None: every customer) fail with ``fault``; None/"none" clears it."""
+        """Make ``customer_id`` (None: every customer) fail with ``fault``; None/"none" clears it.
+
+        The ``share`` option (0 to 1) makes only that fraction of calls, at random, fail.
+        """
         key = None if customer_id is None else int(customer_id)
+        if "share" in options and not 0 <= float(options["share"]) <= 1:
+            raise ValueError("share must be between 0 and 1")
         with self._lock:
             if fault is None or fault == "none":
                 self._faults.pop(key, None)
@@ -197,6 +202,8 @@ class SandboxServer:
         with self._lock:
             fault = self._faults.get(customer_id) if customer_id is not None else None
             fault = fault or self._faults.get(None)
+        if fault is not None and random.random() >= float(fault.options.get("share", 1)):
+            fault = None
         if fault is None and customer_id in FAULT_BY_ID:
             fault = Fault(FAULT_BY_ID[customer_id])
         return fault

@@ -30,10 +30,11 @@ from functools import cached_property
 from django.conf import settings
 from django.core.cache import cache
 
+from lookup import metrics
 from lookup.capillary import CapillaryError, CustomerQuery, records
 from lookup.capillary.errors import CustomerDeleted, CustomerNotFound, UpstreamTimeout
 from lookup.models import Org
-from lookup.services import combine, singleflight, store, upstream
+from lookup.services import combine, singleflight, stats, store, upstream
 from lookup.services.upstream import client_for, forget_clients
 
 __all__ = [
@@ -150,10 +151,16 @@ def fetch(
         entry, generation = found[query]
         if refresh or entry is None or not entry.is_usable(at):
             needs[query] = (entry, generation)
+            metrics.CACHE_PARTS.labels(store.kind_of(query), "miss").inc()
         elif entry.is_fresh(at):
             results[query] = _from_entry(org, query, entry, from_cache=True)
+            metrics.CACHE_PARTS.labels(store.kind_of(query), "hit").inc()
         else:
             stale[query] = (entry, generation)
+    if len(needs) < len(queries):
+        stats.count(org.pk, "cache_hits", len(queries) - len(needs))
+    if needs:
+        stats.count(org.pk, "cache_misses", len(needs))
     if stale:
         results.update(_serve_stale(org, stale))
     if needs:
@@ -187,7 +194,10 @@ def allow_refresh(user_id: int, org: Org, customer_id: int) -> bool:
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=window + 1)
         used = 1
-    return used <= settings.REFRESH_LIMIT
+    if used > settings.REFRESH_LIMIT:
+        metrics.REFUSALS.labels("refresh_limit").inc()
+        return False
+    return True
 
 
 def test_org(org: Org, customer_id: int = 1) -> tuple[bool, str]:
@@ -222,8 +232,10 @@ def _serve_stale(
             served[query] = _from_entry(
                 org, query, entry, from_cache=True, stale=True, stale_reason=reason
             )
+            metrics.CACHE_PARTS.labels(store.kind_of(query), "stale").inc()
         else:
             served[query] = _from_entry(org, query, entry, from_cache=True, revalidating=True)
+            metrics.CACHE_PARTS.labels(store.kind_of(query), "revalidate").inc()
             refresh[query] = (entry, generation)
     if refresh:
         _revalidate_later(org, refresh)
@@ -236,6 +248,7 @@ def _fallback(
     """Answer a failed part with its last usable copy when the failure allows it."""
     if copy is not None and copy.is_usable(store.now()) and upstream.serves_stale(error):
         reason = upstream.stale_reason(error)
+        metrics.CACHE_PARTS.labels(store.kind_of(query), "stale").inc()
         return _from_entry(org, query, copy, from_cache=True, stale=True, stale_reason=reason)
     return error
 
@@ -276,6 +289,8 @@ def _load(org: Org, needs: Needs, *, wait: bool, depth: int = 0) -> dict:
         results.update(got)
     if not wait:
         return results  # a background refresh never queues behind another fetch
+    if joined:
+        metrics.SINGLEFLIGHT_WAITS.labels("process").inc(len(joined))
     left: Needs = {}
     for key, other in joined.items():
         query = by_key[key]
@@ -298,10 +313,13 @@ def _lead(org: Org, needs: Needs, *, wait: bool) -> dict:
     ttl = upstream.deadline(org) + singleflight.LOCK_MARGIN_SECONDS
     keys = {query: store.entry_key(org.pk, query) for query in needs}
     tokens = {}
-    for query, key in keys.items():
+    # In key order, stopping at the first lock another process holds: two processes after
+    # the same parts then never take half each (and make two calls); the first lock decides.
+    for query, key in sorted(keys.items(), key=lambda item: item[1]):
         token = singleflight.acquire(key, ttl)
-        if token is not None:
-            tokens[query] = token
+        if token is None:
+            break
+        tokens[query] = token
     results: dict = {}
     try:
         if tokens:
@@ -323,6 +341,7 @@ def _lead(org: Org, needs: Needs, *, wait: bool) -> dict:
         singleflight.release({keys[q]: token for q, token in tokens.items()})
     elsewhere = {q: needs[q] for q in needs if q not in tokens}
     if elsewhere and wait:
+        metrics.SINGLEFLIGHT_WAITS.labels("shared").inc(len(elsewhere))
         results.update(_wait_elsewhere(org, elsewhere))
     return results
 

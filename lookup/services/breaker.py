@@ -281,16 +281,17 @@ def _next_seq(org_id: int) -> int:
 
 def record(
     org_id: int, customer_id: int | str, error: BaseException | None, probe: str | None
-) -> None:
+) -> bool:
     """Record the outcome of one upstream call (error None: success) and apply the rule.
 
     Call it once per call to Capillary, after any retries, with the probe token
     `before_call` returned. An error that is not Capillary's answer (a bug in the
     dashboard, an interrupt, our own pause) is no outcome: the probe is only given back.
+    Return whether this outcome opened the breaker.
     """
     if not isinstance(error, CapillaryError | None) or getattr(error, "ours", False):
         release(org_id, probe)
-        return
+        return False
     failed = counts_as_failure(error)
     seq = _next_seq(org_id)
     at = now()
@@ -310,16 +311,17 @@ def record(
             state.update(open_until=None, since=seq)
             cache.set(_state_key(org_id), state, timeout=None)
         release(org_id, probe)
-        return
+        return failed
     release(org_id, probe)
     if not failed:
-        return
+        return False
     state, slots, _probing, at = _read(org_id)
     if _phase(state, at) != "closed":
-        return  # a call that started before the breaker opened
+        return False  # a call that started before the breaker opened
     reason = _opening_reason(slots)
     if reason:
         _open(org_id, state, at, reason)
+    return bool(reason)
 
 
 def _opening_reason(slots: list[_Slot]) -> str:

@@ -19,6 +19,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
+from lookup import metrics
 from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, CustomerResult, OAuthAuth
 from lookup.capillary.errors import (
     CapillaryError,
@@ -30,7 +31,7 @@ from lookup.capillary.errors import (
 )
 from lookup.lru import LRU
 from lookup.models import Org
-from lookup.services import breaker, store
+from lookup.services import breaker, stats, store
 from lookup.services.breaker import CircuitOpen
 
 logger = logging.getLogger("lookup.services")
@@ -213,6 +214,7 @@ def take_quota(org_id: int, per_minute: int) -> None:
         cache.set(key, 1, timeout=120)
         used = 1
     if used > per_minute:
+        metrics.REFUSALS.labels("quota").inc()
         raise RateLimited(
             f"This org's quota of {per_minute} Capillary calls a minute is used up; "
             "try again shortly.",
@@ -291,6 +293,7 @@ def run(
     try:
         limited = _rate_limited(org.pk)
         if limited is not None:
+            metrics.REFUSALS.labels("capillary_rate_limit").inc()
             raise limited
         quota = org.calls_per_minute
         take_quota(org.pk, settings.CAPILLARY_CALLS_PER_MINUTE if quota is None else quota)
@@ -322,7 +325,9 @@ def run(
                 keep_lock()
                 continue
             # One outcome per call, after its retries.
-            breaker.record(org.pk, subject, exc, probe)
+            if breaker.record(org.pk, subject, exc, probe):
+                metrics.BREAKER_OPENINGS.labels(org.slug).inc()
+            _measure(org, started, type(exc).__name__, breaker.counts_as_failure(exc))
             if isinstance(exc, RateLimited):
                 _remember_rate_limit(org.pk, exc)
             _log_failure(org, subject, path, exc, started)
@@ -331,7 +336,16 @@ def run(
             breaker.record(org.pk, subject, exc, probe)  # no outcome: frees the probe
             raise
         breaker.record(org.pk, subject, None, probe)
+        _measure(org, started, "ok", False)
         return result
+
+
+def _measure(org: Org, started: float, outcome: str, failed: bool) -> None:
+    """Count one call to Capillary for Prometheus and for the status page."""
+    seconds = time.monotonic() - started
+    metrics.UPSTREAM_CALLS.labels(org.slug, outcome).inc()
+    metrics.UPSTREAM_SECONDS.labels(org.slug, outcome).observe(seconds)
+    stats.record_call(org.pk, seconds, failed)
 
 
 def _log_failure(

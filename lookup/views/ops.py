@@ -1,4 +1,4 @@
-"""Operator pages: the circuit breaker of each org, and the benchmark's reference view."""
+"""Operator pages: each org's status and circuit breaker, and the benchmark's reference view."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from lookup import access
 from lookup.models import Org
-from lookup.services import breaker, store, upstream
+from lookup.services import breaker, stats, store, upstream
 from lookup.templatetags.lookup_tags import age_words
 
 
@@ -59,6 +60,41 @@ def breakers(request: HttpRequest) -> HttpResponse:
     return render(request, "lookup/ops-breakers.html", context)
 
 
+CHART_HEIGHT = 60
+
+
+def _chart(per_minute: list[tuple[int, int]]) -> list[dict]:
+    """Return one bar per minute (calls, and the failed share), scaled to the busiest minute."""
+    top = max((calls for calls, _failed in per_minute), default=0) or 1
+    bars = []
+    for index, (calls, failed) in enumerate(per_minute):
+        height = round(CHART_HEIGHT * calls / top)
+        failed_height = round(CHART_HEIGHT * failed / top)
+        bars.append(
+            {
+                "x": index * 5,
+                "y": CHART_HEIGHT - height,
+                "height": height,
+                "failed_y": CHART_HEIGHT - failed_height,
+                "failed_height": failed_height,
+                "title": f"{60 - index} min ago: {calls} calls, {failed} failed",
+            }
+        )
+    return bars
+
+
+@staff_member_required
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """Show each org the viewer may see: its last hour of Capillary calls, cache and breaker."""
+    rows = []
+    for org in sorted(access.orgs_for(request.user), key=lambda org: org.name):
+        hour = stats.last_hour(org.pk)
+        rows.append({**_row(org), "hour": hour, "bars": _chart(hour.per_minute)})
+    context = {"rows": rows, "chart_height": CHART_HEIGHT, "chart_width": 60 * 5}
+    return render(request, "lookup/ops-status.html", context)
+
+
 @staff_member_required
 @require_POST
 def close_breaker(request: HttpRequest, org_id: int) -> HttpResponse:
@@ -76,6 +112,7 @@ def hello(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    path("ops/status/", status, name="ops-status"),
     path("ops/breakers/", breakers, name="ops-breakers"),
     path("ops/breakers/<whole:org_id>/close", close_breaker, name="ops-breaker-close"),
     path("bench/hello", hello, name="bench-hello"),
