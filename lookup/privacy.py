@@ -267,7 +267,7 @@ def value_at(raw: Any, path: list) -> str | None:
 # keeps the last few. Entries live well inside REF_MAX_AGE, so their signed references
 # stay valid for the page views that use them.
 MASKED_SECONDS = 600
-_masked: LRU[tuple, tuple[float, Any]] = LRU(96)
+_masked: LRU[tuple, tuple[float, Any]] = LRU(64)
 
 
 def mask_data(data: Any, org_pk: int | None) -> Any:

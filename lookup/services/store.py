@@ -36,7 +36,7 @@ def now() -> float:
     return clock()
 
 
-_keys: LRU[tuple[int, CustomerQuery], str] = LRU(8192)
+_keys: LRU[tuple[int, CustomerQuery], str] = LRU(1024)
 
 
 def entry_key(org_id: int, query: CustomerQuery) -> str:
@@ -252,7 +252,7 @@ def mark_failed_refresh(key: str, entry: Entry, reason: str) -> None:
 
 # Parsing the body into records costs more than the rest of a cache hit, so each process
 # keeps the last few parsed parts, keyed by entry, fetch time and generation.
-_parsed: LRU[tuple[str, float, str], records.Customer] = LRU(256)
+_parsed: LRU[tuple[str, float, str], records.Customer] = LRU(128)
 
 
 def parsed(key: str, entry: Entry) -> records.Customer:
