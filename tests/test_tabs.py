@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from http import HTTPStatus
 
 import pytest
@@ -332,13 +333,18 @@ def test_good_days(ops_client, days):
     assert tab(ops_client, BUBALUS, "profile", days=days).status_code == HTTPStatus.OK
 
 
-def test_missing_builder_shows_error_panel(ops_client, monkeypatch):
+def test_failing_builder_shows_error_panel(ops_client, monkeypatch):
     from lookup import tabs
 
-    monkeypatch.setattr(tabs, "builder", lambda t: (_ for _ in ()).throw(ImportError(t.slug)))
+    def broken(ctx):
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(
+        tabs.TAB_BY_SLUG, "cards", dataclasses.replace(tabs.TAB_BY_SLUG["cards"], build=broken)
+    )
     response = tab(ops_client, BUBALUS, "cards")
     assert response.status_code == HTTPStatus.OK
-    assert "not available yet" in response.content.decode()
+    assert "could not be shown because of a dashboard error" in response.content.decode()
 
 
 # --- images ------------------------------------------------------------------------------

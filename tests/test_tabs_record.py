@@ -10,12 +10,12 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from lookup import presentation, services
+from lookup import services
 from lookup.capillary import CustomerQuery
-from lookup.presentation.gaps import NO_DOWNGRADE
 from lookup.sandbox.data import SHAPES
 from lookup.sandbox.faults import FAULT_IDS
 from lookup.tabs import TAB_BY_SLUG, PageOptions, TabContext, part_query
+from lookup.tabs.upgrade import NO_DOWNGRADE
 
 TOM, BUBALUS = SHAPES["seed_tom_sawyer"], SHAPES["seed_bubalus"]
 RECORD_TABS = ("loyalty", "cards", "upgrade")
@@ -32,7 +32,9 @@ def render_tab(org, customer_id: int, slug: str, days: int = 0) -> str:
     options = PageOptions(gap_days=days)
     queries = {name: part_query(query, name, options) for name in TAB_BY_SLUG[slug].parts}
     parts = services.fetch(org, queries)
-    ctx = TabContext(org=org, query=query, options=options, tz=org.time_zone, parts=parts)
+    ctx = TabContext(
+        org=org, query=query, options=options, tz=org.time_zone, parts=parts, org_param="sandbox"
+    )
     base = ctx.data("base")
     context = {
         "org": org,
@@ -42,9 +44,10 @@ def render_tab(org, customer_id: int, slug: str, days: int = 0) -> str:
         "parts": parts,
         "customer": base.customer if base else None,
         "ctx": ctx,
+        "links": ctx.links,
         "tab": TAB_BY_SLUG[slug],
         "tab_refresh_url": "",
-        **getattr(presentation, slug)(ctx),
+        **TAB_BY_SLUG[slug].build(ctx),
     }
     return render_to_string(f"lookup/tabs/{slug}.html", context)
 

@@ -7,19 +7,9 @@ from typing import Any
 from django import template
 
 from lookup import roles
-from lookup.links import link
 from lookup.privacy import Masked
 
 register = template.Library()
-
-
-def reveal_url(context: template.Context, customer_id: object) -> str:
-    query, org = context.get("query"), context.get("org")
-    source = getattr(query, "source", "") or context.get("source", "")
-    pairs = (("source", source),) if source else ()
-    if org is not None:
-        pairs += (("org", org.slug),)
-    return link("reveal", (customer_id,), pairs)
 
 
 @register.inclusion_tag("lookup/_pii.html", takes_context=True)
@@ -29,15 +19,15 @@ def pii(context: template.Context, value: Any, ref: str = "") -> dict[str, Any]:
     user = getattr(request, "user", None)
     masked = isinstance(value, Masked)
     ref = ref or (value.ref if masked else "")
-    query = context.get("query")
+    links = context.get("links")
     can_reveal = bool(
-        masked and ref and user is not None and roles.may_reveal(user) and query is not None
+        masked and ref and user is not None and roles.may_reveal(user) and links is not None
     )
     return {
         "value": value,
         "masked": masked,
         "ref": ref if can_reveal else "",
-        "reveal_url": reveal_url(context, query.customer_id) if can_reveal else "",
+        "reveal_url": links.reveal() if can_reveal else "",
         "reason_required": can_reveal and roles.reveal_needs_reason(user),
         "csrf_token": context.get("csrf_token"),
         # The widget's reveal answer sets these; named here so the template finds them.

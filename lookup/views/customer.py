@@ -7,13 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from lookup import access, audit, services, tabs, tabviews
+from lookup import access, audit, services, tabs
 from lookup.capillary import CapillaryError
+from lookup.tabs import header
 from lookup.views import common
 
 logger = logging.getLogger(__name__)
@@ -38,13 +37,7 @@ def _refresh(request: HttpRequest, lookup: access.Lookup) -> tuple[bool, bool]:
 def _build(tab: tabs.Tab, ctx: tabs.TabContext) -> tuple[dict[str, Any], str]:
     """Return the builder's extra context, or an empty one and why the tab can't be shown."""
     try:
-        builder = tabs.builder(tab)
-        get_template(f"lookup/tabs/{tab.slug}.html")
-    except (ImportError, AttributeError, TemplateDoesNotExist):
-        logger.warning("tab %s is not available yet", tab.slug)
-        return {}, "This tab is not available yet."
-    try:
-        return builder(ctx), ""
+        return tab.build(ctx), ""
     except Exception:  # a bug in one tab must not take the page down
         logger.exception("tab %s failed to build", tab.slug)
         return {}, "This tab could not be shown because of a dashboard error (it has been logged)."
@@ -96,8 +89,9 @@ def _tab_context(
         "customer": getattr(ctx.data("base"), "customer", None),
         "ctx": ctx,
         "tab": tab,
-        "tab_url": ctx.tab_url(tab.slug),
-        "tab_refresh_url": ctx.tab_url(tab.slug, refresh=True),
+        "links": ctx.links,
+        "tab_url": ctx.links.tab(tab.slug),
+        "tab_refresh_url": ctx.links.tab(tab.slug, refresh=True),
         "tab_data": min(fetched, key=lambda d: d.fetched_at) if fetched else None,
         "tab_errors": [
             (name, tabs.PART_LABELS.get(name, name), value)
@@ -122,10 +116,10 @@ def _page_context(
     """Return the whole page's context: the header, the tab list and the open tab."""
     context = _tab_context(request, lookup, tab, parts, refused)
     ctx: tabs.TabContext = context["ctx"]
-    context.update(tabviews.header(ctx))
-    context["page_refresh_url"] = ctx.page_url(refresh=True, tab=tab.slug)
+    context.update(header.build(ctx))
+    context["page_refresh_url"] = ctx.links.page(refresh=True, tab=tab.slug)
     context["tabs"] = [
-        {"tab": t, "url": ctx.tab_url(t.slug), "selected": t.slug == tab.slug}
+        {"tab": t, "url": ctx.links.tab(t.slug), "selected": t.slug == tab.slug}
         for t in tabs.TABS
         if access.may_open_tab(request.user, t.slug)
     ]
@@ -224,4 +218,4 @@ def customer_tab(request: HttpRequest, lookup: access.Lookup, slug: str) -> Http
     if tab.slug == "raw":
         audit.record(request, audit.Action.RAW, **where)
     context = _tab_context(request, lookup, tab, parts, refused)
-    return render(request, f"{PAGE}#tab-{tab.slug}", context)
+    return render(request, f"{PAGE}#tab-body", context)

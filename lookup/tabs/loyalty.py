@@ -19,10 +19,11 @@ from lookup.capillary.records import (
     ReturnedPoints,
     SlabChange,
 )
-from lookup.presentation.common import (
+from lookup.tabs.common import (
     ABSENT,
     ERROR,
     SHOWN,
+    TabContext,
     WithProgram,
     date_only,
     error_templates,
@@ -36,8 +37,17 @@ from lookup.presentation.common import (
     section_state,
     total,
 )
-from lookup.tabs import TAB_BY_SLUG, TabContext
 
+PARTS = (
+    "base",
+    "points",
+    "mlp",
+    "slabHistory",
+    "expirySchedules",
+    "expiredPoints",
+    "returnedPoints",
+    "promotionalPoints",
+)
 # 8062 "Points details fetch failed" and 91001 "Failed to get point details".
 POINTS_WARNINGS = (8062, 91001)
 POINT_ROWS = (
@@ -271,9 +281,8 @@ def _block(customer: Customer | None, attribute: str) -> tuple[Any, ...]:
     return getattr(customer, attribute, ()) if customer is not None else ()
 
 
-def loyalty(ctx: TabContext) -> dict[str, Any]:
+def build(ctx: TabContext) -> dict[str, Any]:
     """Return the loyalty tab's context."""
-    names = TAB_BY_SLUG["loyalty"].parts
     base, points, mlp = part(ctx, "base"), part(ctx, "points"), part(ctx, "mlp")
     programs = mlp.programs if mlp is not None else ()
     titles = program_titles(programs)
@@ -288,7 +297,7 @@ def loyalty(ctx: TabContext) -> dict[str, Any]:
     promotions = _block(part(ctx, "promotionalPoints"), "promotional_points")
     points_state = ERROR if ctx.error("points") else SHOWN if panel.source else ABSENT
     return {
-        "errors": part_errors(ctx, names),
+        "errors": part_errors(ctx, PARTS),
         "error_templates": error_templates("loyalty"),
         "loyalty_info": base.loyalty_info if base is not None else None,
         "points_panel": panel,

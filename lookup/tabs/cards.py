@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from lookup.capillary.records import Card
-from lookup.presentation.common import (
+from lookup.tabs.common import (
+    TabContext,
     date_only,
     error_templates,
     instant,
@@ -20,8 +21,8 @@ from lookup.presentation.common import (
     plural,
     section_state,
 )
-from lookup.tabs import TabContext
 
+PARTS = ("base",)
 SOON_DAYS = 30
 ACTIVE = "ACTIVE"
 
@@ -155,12 +156,12 @@ def card_summary(views: Iterable[CardView]) -> str:
     return f"{plural(len(views), 'card')}: {', '.join(parts)}"
 
 
-def cards(ctx: TabContext) -> dict[str, Any]:
+def build(ctx: TabContext) -> dict[str, Any]:
     """Return the cards tab's context."""
     base = part(ctx, "base")
     views = sort_cards(card_view(c, ctx.now, ctx.tz) for c in (base.cards if base else ()))
     return {
-        "errors": part_errors(ctx, ("base",)),
+        "errors": part_errors(ctx, PARTS),
         "error_templates": error_templates("cards"),
         "card_views": views,
         "card_summary": card_summary(views),
