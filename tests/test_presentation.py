@@ -192,7 +192,7 @@ def test_card_summary():
         _card("5", "LOST", None),
     ]
     views = [card_view(c, NOW, "UTC") for c in cards]
-    assert card_summary(views) == "5 cards: 3 active, 1 lost, 1 suspended, 1 expiring soon"
+    assert card_summary(views) == "5 cards: 3 active, 1 lost, 1 suspended, 1 expiring in 6 days"
     assert card_summary(views[:1]) == "1 card: 1 active"
     assert card_summary([]) == "No cards"
 
@@ -427,3 +427,18 @@ def test_when_shows_the_viewers_zone_with_the_original_on_hover():
     assert "never expires" in when(dt.date(2100, 1, 1), None)
     assert ">3 Feb 2025<" in when(dt.date(2025, 2, 3), "UTC")
     assert when(None) == "—" and when("") == "—" and when("not a date") == "not a date"
+
+
+def test_dates_say_what_they_are():
+    import datetime as dt
+
+    from lookup.templatetags.lookup_tags import day, when
+
+    # Midnight UTC shown in the cluster's zone is a date-only value: its UTC day, no clock.
+    stamp = dt.datetime(2027, 1, 5, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    assert ">5 Jan 2027<" in day(stamp, "Asia/Kolkata") and "05:30" not in day(stamp)
+    assert "(2 days ago)" in day(dt.date.today() - dt.timedelta(days=2), "UTC")
+    assert "ago" not in day(dt.date.today() + dt.timedelta(days=2), "UTC")
+    assert "never expires" in day(dt.datetime(2125, 11, 19, tzinfo=UTC))
+    assert "(zone not stated)" in when(dt.datetime(2025, 2, 3, 14, 2), "UTC")
+    assert ">3 Feb 2025<" in when(dt.datetime(2025, 2, 3), "UTC")

@@ -48,7 +48,9 @@ def test_page_fetches_header_parts_at_once(ops_client, sandbox):
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
     assert "Bubalus bubalis" in html
-    assert '<strong>Garnet</strong> <span class="muted">in DocDemoDefaultProgram' in html
+    assert '<strong>Garnet</strong> <span class="muted">in</span> DocDemoDefaultProgram' in html
+    assert "Ruby: 28,650 in purchases to go, 89%" in html
+    assert "Renewal not met: was due " in html
     assert "221,350" in html
     assert "Not flagged for fraud" in html and "Opted in" in html and "NDNC" in html
     assert 'id="tab-profile" data-tab="profile"' in html

@@ -21,6 +21,7 @@ from lookup.tabs.common import (
     plural,
     section_state,
 )
+from lookup.templatetags.lookup_tags import calendar_day
 
 PARTS = ("base",)
 SOON_DAYS = 30
@@ -82,8 +83,8 @@ def days_left(expiry: datetime | None, now: datetime, tz: str | None) -> int | N
     """Return whole days from today to the expiry day in the viewer's zone (None: no expiry)."""
     if expiry is None or never(expiry):
         return None
-    day, today = local_day(expiry, tz), local_day(now, tz)
-    return (day - today).days if day and today else None
+    today = local_day(now, tz)
+    return (calendar_day(expiry) - today).days if today else None
 
 
 def expiry_words(days: int) -> str:
@@ -139,7 +140,7 @@ def sort_cards(views: Iterable[CardView]) -> list[CardView]:
 
 
 def card_summary(views: Iterable[CardView]) -> str:
-    """Return "5 cards: 3 active, 1 suspended, 1 expiring soon"."""
+    """Return "4 cards: 3 active, 1 blocked, 1 expiring in 12 days"."""
     views = sort_cards(views)
     if not views:
         return "No cards"
@@ -147,12 +148,16 @@ def card_summary(views: Iterable[CardView]) -> str:
     parts = [
         f"{count} {(status or 'status not returned').lower()}" for status, count in counts.items()
     ]
-    soon = sum(view.expiring_soon for view in views)
-    past = sum(view.past_expiry for view in views)
-    if soon:
-        parts.append(f"{soon} expiring soon")
+    # Expiry is news about cards still in use; the others' status already says it.
+    soon = sum(view.active and view.expiring_soon for view in views)
+    past = sum(view.active and view.past_expiry for view in views)
+    if soon == 1:
+        [view] = [view for view in views if view.active and view.expiring_soon]
+        parts.append(f"1 {expiry_words(view.days_left).lower().replace('expires', 'expiring')}")
+    elif soon:
+        parts.append(f"{soon} expiring within {SOON_DAYS} days")
     if past:
-        parts.append(f"{past} past expiry date")
+        parts.append(f"{past} active past expiry date")
     return f"{plural(len(views), 'card')}: {', '.join(parts)}"
 
 

@@ -14,7 +14,7 @@ from lookup.capillary.records import ApiWarning, Customer, LoyaltyProgram, uniqu
 from lookup.models import Org
 from lookup.tabs.links import CustomerLinks
 from lookup.tabs.options import PageOptions
-from lookup.templatetags.lookup_tags import NEVER_YEAR, amount
+from lookup.templatetags.lookup_tags import NEVER_YEAR, amount, calendar_day
 
 # Section states a template switches on: a failed part, a block Capillary left out,
 # a block sent empty, or something to show.
@@ -127,14 +127,27 @@ def date_only(value: datetime | date | None) -> datetime | date | None:
     return value
 
 
-def day_text(value: datetime | date | None, tz: str | None) -> str:
-    """Return "6 May 2025" in the viewer's zone, "never" for 2100+, "" for None."""
+def day_text(value: datetime | date | None, tz: str | None = None) -> str:
+    """Return a date-only value as "6 May 2025", "never" for 2100+, "" for None."""
     if value is None:
         return ""
     if never(value):
         return "never"
-    day = local_day(value, tz) if isinstance(value, datetime) else value
-    return f"{day.day} {day:%b %Y}" if day else ""
+    day = calendar_day(value)
+    return f"{day.day} {day:%b %Y}"
+
+
+def days_past(value: datetime | date | None, now: datetime, tz: str | None) -> int:
+    """Return how many days ago a date-only value's day was (0 for today or later)."""
+    if value is None or never(value):
+        return 0
+    today = local_day(now, tz) or now.date()
+    return max(0, (today - calendar_day(value)).days)
+
+
+def past_text(days: int) -> str:
+    """Return "yesterday" or "70 days ago" for a day that has passed."""
+    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 def number(value: Decimal | None) -> str:

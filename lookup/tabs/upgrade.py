@@ -87,6 +87,12 @@ class Progress:
     reached: bool
     deadline: datetime | date | None
     sentence: str
+    unit: str = ""
+
+    @property
+    def gap_words(self) -> str:
+        """Return what is left in words ("15,214 points", "14,800 in purchases")."""
+        return f"{number(self.gap)} {self.unit}".rstrip()
 
     @property
     def percent_value(self) -> str:
@@ -137,7 +143,16 @@ def progress(
         if deadline is not None and not never(deadline):
             sentence += f", by {day_text(deadline, tz)}"
     return Progress(
-        strategy_name(code), code, threshold, current, gap, percent, reached, deadline, sentence
+        strategy_name(code),
+        code,
+        threshold,
+        current,
+        gap,
+        percent,
+        reached,
+        deadline,
+        sentence,
+        unit,
     )
 
 
