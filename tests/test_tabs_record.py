@@ -120,7 +120,7 @@ def test_bubalus_cards(org):
     markup = render_tab(org, BUBALUS, "cards")
     text = visible(markup)
     assert "5 cards: 5 active" in text
-    assert markup.count('class="rec-cardbox') == 5
+    assert markup.count('class="rec-cardrow') == 5
     assert "mtest00000000067003" in text and "card series create new (mtest, series 195)" in text
     assert "custom_card_name TOM" in text and "vehicle_type Bike" in text
     assert "Transactions not allowed" in text and "Active and digital" in text
@@ -133,9 +133,9 @@ def test_cards_stand_out(org):
     assert re.match(r"Cards \d+ cards: \d+ active, ", text)
     assert re.search(r"expiring (within 30 days|in \d+ days|today|tomorrow)", text)
     assert re.search(r"Expires in \d+ days", text)
-    assert "SUSPENDED" in text and 'class="rec-cardbox rec-attention"' in markup
-    first = markup.index('class="rec-cardbox')
-    assert "ACTIVE" in markup[first : markup.index("</h3>", first)]  # active cards first
+    assert "SUSPENDED" in text and 'class="rec-cardrow rec-attention"' in markup
+    first = markup.index('class="rec-cardrow')
+    assert "ACTIVE" in markup[first : markup.index("</tr>", first)]  # active cards first
 
 
 @pytest.mark.parametrize("slug", RECORD_TABS)

@@ -56,6 +56,25 @@ class CardView:
         return date_only(self.card.status.auto_update_time) if self.card.status else None
 
     @property
+    def last_digits(self) -> str:
+        """Return the card number's last four characters, which masking leaves visible."""
+        return str(self.card.card_number)[-4:]
+
+    @property
+    def card_key(self) -> str:
+        """Return the card ID (or record ID) as a sort key, zero-padded."""
+        key = self.card.card_id if self.card.card_id is not None else self.card.id
+        return f"{key:020d}" if key is not None and key >= 0 else ""
+
+    @property
+    def expiry_key(self) -> str:
+        """Return the expiry day as a sort key ("" for none; "never" sorts last)."""
+        expiry = self.card.expiry_date
+        return (
+            "" if expiry is None else "9999" if never(expiry) else calendar_day(expiry).isoformat()
+        )
+
+    @property
     def active(self) -> bool:
         return self.status == ACTIVE
 
