@@ -183,3 +183,10 @@ def test_view_projection(agent_client):
     response = agent_client.get(url, HTTP_HX_REQUEST="true")
     assert response.status_code == HTTPStatus.OK
     assert "Projected 30 days ahead, to " in visible(response.content.decode())
+
+
+def test_expiry_chart(org):
+    markup = render_tab(org, BUBALUS, "loyalty")
+    bars = re.findall(r'<meter min="0" max="100" value="([\d.]+)"', markup)
+    assert bars and max(float(v) for v in bars) == 100.0
+    assert "style=" not in markup  # the CSP forbids style attributes

@@ -220,6 +220,29 @@ def expiry_months(
 
 
 @dataclass(frozen=True)
+class MonthBar:
+    """One month of the expiry chart: its total as a share of the largest month's."""
+
+    label: str
+    total: Decimal
+    percent: str  # 0..100 for <meter value>, plain digits
+
+
+def expiry_chart(months: Iterable[ExpiryMonth]) -> tuple[MonthBar, ...]:
+    """Return a bar per dated month with points due, scaled to the largest month."""
+    dated = [m for m in months if m.month is not None and m.total]
+    top = max((m.total for m in dated), default=Decimal(0))
+    if top <= 0:
+        return ()
+    return tuple(
+        MonthBar(
+            f"{m.month:%b %Y}", m.total, format((m.total * 100 / top).quantize(Decimal("0.1")), "f")
+        )
+        for m in dated
+    )
+
+
+@dataclass(frozen=True)
 class PromotionGroup:
     """Promotional points of one type (customer, transaction or line item)."""
 
@@ -295,6 +318,7 @@ def build(ctx: TabContext) -> dict[str, Any]:
     expired = _block(part(ctx, "expiredPoints"), "expired_points")
     returned = _block(part(ctx, "returnedPoints"), "returned_points")
     promotions = _block(part(ctx, "promotionalPoints"), "promotional_points")
+    months = expiry_months(schedules, ctx.tz, titles)
     points_state = ERROR if ctx.error("points") else SHOWN if panel.source else ABSENT
     return {
         "errors": part_errors(ctx, PARTS),
@@ -303,7 +327,8 @@ def build(ctx: TabContext) -> dict[str, Any]:
         "points_panel": panel,
         "program_views": program_views(programs),
         "lanes": timeline(history, titles),
-        "expiry_months": expiry_months(schedules, ctx.tz, titles),
+        "expiry_months": months,
+        "expiry_chart": expiry_chart(months),
         "expired_points": tuple(
             WithProgram(e, program_label(e.program_id, titles)) for e in expired
         ),

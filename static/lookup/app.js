@@ -15,10 +15,18 @@
       tab.setAttribute("aria-selected", on ? "true" : "false");
       tab.tabIndex = on ? 0 : -1;
       if (on && panel) { panel.setAttribute("aria-labelledby", tab.id); }
-      if (on && typeof tab.scrollIntoView === "function") {
-        tab.scrollIntoView({ block: "nearest", inline: "nearest" });
-      }
+      if (on) { showInStrip(tab); }
     });
+  }
+
+  // Bring the tab into view within its strip only: scrollIntoView would also scroll the
+  // page, moving the header off a phone's screen.
+  function showInStrip(tab) {
+    var strip = tab.closest(".tabs-wrap");
+    if (!strip) { return; }
+    var left = tab.offsetLeft - strip.offsetLeft, right = left + tab.offsetWidth;
+    if (left < strip.scrollLeft) { strip.scrollLeft = left; }
+    else if (right > strip.scrollLeft + strip.clientWidth) { strip.scrollLeft = right - strip.clientWidth; }
   }
 
   // The panel says which tab it holds (data-tab on .tab-body), whatever put it there.
