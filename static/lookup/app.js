@@ -239,6 +239,67 @@
     }
   });
 
+  // A table that scrolls sideways says so above it, shows an edge on the side with more,
+  // and takes keyboard focus so the arrow keys scroll it.
+  var PHONE = window.matchMedia("(max-width: 600px)");
+
+  // On a phone a table with column headings stacks into labelled rows (app.css): each cell
+  // is labelled with its column's heading. The cards table stays a table of fewer columns.
+  function stackTables(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (table.classList.contains("rec-card-table") || !table.tHead) { return; }
+      var headings = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) { return th.textContent.trim(); });
+      if (headings.length < 3) { return; }
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          var column = 0;
+          Array.prototype.forEach.call(row.cells, function (cell) {
+            if (!cell.dataset.label && headings[column]) { cell.dataset.label = headings[column]; }
+            column += cell.colSpan || 1;
+          });
+        });
+      });
+      table.classList.toggle("stacked", PHONE.matches);
+    });
+  }
+
+  function scrollingTables(root) {
+    stackTables(root);
+    root.querySelectorAll("table").forEach(function (table) {
+      var box = table.closest(".table-wrap, .table-scroll") || table;
+      var wide = box.scrollWidth - box.clientWidth > 1;
+      var hint = box.previousElementSibling;
+      var hinted = hint && hint.classList.contains("scroll-hint");
+      if (wide && !hinted) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.textContent = "Wider than the screen: scroll sideways for more columns →";
+        box.parentNode.insertBefore(hint, box);
+      } else if (!wide && hinted) {
+        hint.remove();
+      }
+      box.classList.toggle("scrolls", wide);
+      if (wide) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        var caption = table.caption || table.closest("section, li, details");
+        var heading = caption && caption.querySelector && caption.querySelector("h2, h3, h4, summary");
+        box.setAttribute("aria-label", (table.caption ? table.caption.textContent : heading ? heading.textContent : "Table").trim() + " (scrolls sideways)");
+        markEdges(box);
+        if (!box.dataset.scrollReady) {
+          box.dataset.scrollReady = "1";
+          box.addEventListener("scroll", function () { markEdges(box); }, { passive: true });
+        }
+      }
+    });
+  }
+
+  function markEdges(box) {
+    var more = box.scrollWidth - box.clientWidth;
+    box.classList.toggle("more-left", more > 1 && box.scrollLeft > 1);
+    box.classList.toggle("more-right", more > 1 && box.scrollLeft < more - 1);
+  }
+
   function enhance() {
     document.querySelectorAll(".tabs-wrap").forEach(function (box) {
       markScroll(box);
@@ -250,6 +311,7 @@
     document.querySelectorAll("table[data-sortable]").forEach(sortable);
     detailsRows(document);
     clampLong(document);
+    scrollingTables(document);
     reasonForms(document);
   }
 
@@ -266,6 +328,7 @@
   });
   window.addEventListener("resize", function () {
     document.querySelectorAll(".tabs-wrap").forEach(markScroll);
+    scrollingTables(document);
   });
   document.addEventListener("DOMContentLoaded", tickCountdowns);
   document.addEventListener("htmx:afterSettle", tickCountdowns);
