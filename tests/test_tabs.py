@@ -406,3 +406,22 @@ def test_time_zone_preference(ops_client, agent):
 def test_time_zone_preference_rejects_junk(ops_client):
     response = ops_client.post("/preferences/", {"time_zone": "Mars/Olympus"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_header_refresh_brings_the_tab_along(ops_client, sandbox):
+    ops_client.get(f"/customers/{BUBALUS}/", {**INSTORE, "tab": "identifiers"})
+    before = calls(sandbox)
+    response = ops_client.get(
+        f"/customers/{BUBALUS}/", {**INSTORE, "tab": "identifiers", "refresh": "1"}, **HX
+    )
+    html = response.content.decode()
+    assert 'id="tabpanel" hx-swap-oob="innerHTML"' in html and 'data-tab="identifiers"' in html
+    assert html.count("fetched just now") == 2  # the header and the tab agree
+    assert calls(sandbox) == before + 1  # header and tab parts, in one call
+
+
+def test_refused_refresh_in_the_label(ops_client, sandbox, monkeypatch):
+    tab(ops_client, BUBALUS, "identifiers")
+    monkeypatch.setattr(services, "allow_refresh", lambda *args: False)
+    response = tab(ops_client, BUBALUS, "identifiers", refresh="1")
+    assert "refresh refused, limit reached" in response.content.decode()

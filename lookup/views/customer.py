@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -172,22 +173,29 @@ def _outcome(error: CapillaryError) -> str:
 @access.customer_access_required
 @require_GET
 def customer(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
-    """Show the customer: the header and the open tab (`?tab=`); htmx gets the header only."""
+    """Show the customer: the header and the open tab (`?tab=`).
+
+    An htmx GET (the header's Refresh) gets the header, and the open tab's body out of band.
+    """
     slug = request.GET.get("tab") or tabs.DEFAULT_TAB
     tab = tabs.TAB_BY_SLUG.get(slug)
     if tab is None:
         return common.bad_input(request, f"There is no tab called {slug[:40]!r}.")
     if not _fragment_wanted(request):
         return _whole_page(request, lookup, tab)
-    # The header's Refresh link: swap in a new header, leave the open tab alone.
+    # The header's Refresh link: a new header, and the open tab's body out of band, from the
+    # same (one) upstream call, so the two say the same age.
     refresh, refused = _refresh(request, lookup)
-    parts = common.fetch_parts(request, lookup, tabs.HEADER_PARTS, refresh=refresh)
+    names = [*tabs.HEADER_PARTS, *_tab_parts(request, lookup, tab)]
+    parts = common.fetch_parts(request, lookup, names, refresh=refresh)
     q = lookup.query
     where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
     audit.record(request, audit.Action.REFRESH if refresh else audit.Action.LOOKUP, **where)
     context = _page_context(request, lookup, tab, parts, refused)
     context["header_refresh_refused"] = refused
-    return render(request, f"{PAGE}#header", context)
+    header = render_to_string(f"{PAGE}#header", context, request)
+    body = render_to_string(f"{PAGE}#tab-body", context, request)
+    return HttpResponse(f'{header}<div id="tabpanel" hx-swap-oob="innerHTML">{body}</div>')
 
 
 @vary_on_headers("HX-Request")

@@ -315,6 +315,16 @@
     reasonForms(document);
   }
 
+  // A served ?refresh=1 leaves the address bar, so a reload does not refresh again.
+  function dropRefresh() {
+    var url = new URL(window.location.href);
+    if (!url.searchParams.has("refresh")) { return; }
+    url.searchParams.delete("refresh");
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  }
+
+  document.addEventListener("DOMContentLoaded", dropRefresh);
+  document.addEventListener("htmx:pushedIntoHistory", dropRefresh);
   document.addEventListener("DOMContentLoaded", enhance);
   document.addEventListener("htmx:afterSettle", enhance);
   document.addEventListener("htmx:afterSettle", restoreFocus);
