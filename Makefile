@@ -22,7 +22,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.package-lock.json
 
-run: install
+run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup --sandbox-url $(LOOKUP_SANDBOX_URL)
 	@bash scripts/run.sh $(HOST) $(PORT) $(SANDBOX_PORT)
