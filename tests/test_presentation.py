@@ -442,3 +442,15 @@ def test_dates_say_what_they_are():
     assert "never expires" in day(dt.datetime(2125, 11, 19, tzinfo=UTC))
     assert "(zone not stated)" in when(dt.datetime(2025, 2, 3, 14, 2), "UTC")
     assert ">3 Feb 2025<" in when(dt.datetime(2025, 2, 3), "UTC")
+
+
+def test_midnight_utc_is_a_day():
+    import datetime as dt
+
+    from lookup.templatetags.lookup_tags import when
+
+    enrolled = dt.datetime(
+        2024, 8, 27, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))
+    )
+    assert ">27 Aug 2024<" in when(enrolled, "Asia/Kolkata")
+    assert "05:30" not in when(enrolled, "Asia/Kolkata").split(">", 1)[1]

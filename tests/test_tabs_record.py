@@ -65,8 +65,8 @@ def test_every_shape(org, shape, slug):
 def test_tom_sawyer_timeline(org):
     text = visible(render_tab(org, TOM, "loyalty"))
     assert "Group Loyalty Program" in text
-    assert "↑ UPGRADE Coral → Garnet" in text
-    assert "↑ UPGRADE Topaz → Coral" in text
+    assert "UPGRADE Coral → Garnet" in text and "UPGRADE Topaz → Coral" in text
+    assert 'class="rec-icon" data-icon="↑"' in render_tab(org, TOM, "loyalty")
     assert text.index("Coral → Garnet") < text.index("Topaz → Coral")  # newest first
     assert "DocStore (doc123)" in text
     assert "manual slab adjustment reason: Upgraded for achieving 1000 loyalty points" in text

@@ -45,8 +45,10 @@ def _when(original: str, value: date, tz: object) -> str:
         return format_html(
             '<time datetime="{}" title="{}">never expires</time>', original, original
         )
-    if isinstance(value, datetime) and value.tzinfo is None and value.time() == time(0):
-        text = value.strftime("%-d %b %Y")  # a date-only value: no clock time to show
+    if isinstance(value, datetime) and _date_only(value):
+        # A date-only value (Capillary sends some as midnight UTC in the cluster's zone,
+        # "05:30 IST"): the day, no clock time.
+        text = calendar_day(value).strftime("%-d %b %Y")
     elif isinstance(value, datetime):
         zone = _zone(tz)
         shown = value.astimezone(zone) if zone and value.tzinfo else value
@@ -56,6 +58,13 @@ def _when(original: str, value: date, tz: object) -> str:
     else:
         text = value.strftime("%-d %b %Y")
     return format_html('<time datetime="{}" title="{}">{}</time>', original, original, text)
+
+
+def _date_only(value: datetime) -> bool:
+    """Return True for a datetime that stands for a day: naive midnight, or midnight UTC."""
+    if value.tzinfo is None:
+        return value.time() == time(0)
+    return value.astimezone(UTC).time() == time(0)
 
 
 def calendar_day(value: date) -> date:
