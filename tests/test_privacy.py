@@ -236,3 +236,13 @@ def test_a_personal_value_repeated_elsewhere_is_swept(monkeypatch):
     clean = {"identifiers": [{"type": "mobile", "value": "919876512345"}], "id": 7}
     masked, text = privacy.mask_raw_and_text(clean)
     assert "919876512345" not in text and json.loads(text)["id"] == 7
+
+
+def test_revealed_dates_read_as_dates():
+    from lookup.views.reveal import readable
+
+    assert readable("1990-05-17") == "17 May 1990"
+    assert readable("1990-05-17T00:00:00Z") == "17 May 1990"
+    assert readable("+91 98450 12345") == "+91 98450 12345"
+    assert readable("2024-13-45") == "2024-13-45"
+    assert readable(42) == 42

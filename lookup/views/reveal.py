@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from http import HTTPStatus
 
 from django.core import signing
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from lookup import access, audit, privacy, roles, services
 from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
+from lookup.templatetags.lookup_tags import calendar_day
 
 TEMPLATE = "lookup/_pii.html"
 
@@ -80,7 +83,25 @@ def reveal(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
     )
     if value is None:
         return _widget(request, "That value is no longer on record.")
-    return render(request, TEMPLATE, {"value": value, "revealed": True, "masked": True})
+    shown = readable(value)
+    return render(request, TEMPLATE, {"value": shown, "revealed": True, "masked": True})
+
+
+def readable(value: object) -> object:
+    """Return a revealed ISO date ("1990-05-17", or a datetime at midnight) as "17 May 1990".
+
+    Personal dates (birthdays, anniversaries) stand for days; anything else as it is.
+    """
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
+        return value
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.time() != dt.time(0) and moment.utcoffset() is None:
+        return value
+    day = calendar_day(moment)
+    return f"{day.day} {day:%b %Y}"
 
 
 def _path(path: list) -> str:
