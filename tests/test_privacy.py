@@ -246,3 +246,25 @@ def test_revealed_dates_read_as_dates():
     assert readable("+91 98450 12345") == "+91 98450 12345"
     assert readable("2024-13-45") == "2024-13-45"
     assert readable(42) == 42
+
+
+def test_reveal_without_javascript_returns_to_the_page(as_role, org, sandbox):
+    client = as_role(roles.CALL_CENTRE_AGENT)
+    page = f"/customers/{CUSTOMER}/tabs/identifiers/?source=INSTORE"
+    assert MOBILE not in client.get(page).content.decode()
+    response = client.post(
+        REVEAL, {"ref": _ref(org, MOBILE_PATH), "reason": "ticket 9"}, HTTP_REFERER=page
+    )
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == page
+    assert MOBILE not in response["Location"]
+    html = client.get(page).content.decode()
+    assert MOBILE in html and "pii-revealed" in html
+    assert MOBILE not in client.get(page).content.decode()  # for that one page view
+    assert AuditRecord.objects.get(action="reveal").reason == "ticket 9"
+    # A Referer elsewhere is not followed: back to the customer's own page.
+    response = client.post(
+        REVEAL,
+        {"ref": _ref(org, MOBILE_PATH), "reason": "ticket 9"},
+        HTTP_REFERER="https://elsewhere.example/customers/",
+    )
+    assert response["Location"] == f"/customers/{CUSTOMER}/?source=INSTORE"

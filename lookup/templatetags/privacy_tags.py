@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.core import signing
 
 from lookup import roles
-from lookup.privacy import Masked
+from lookup.privacy import Masked, read_ref
 
 register = template.Library()
+
+
+def _ref_path(ref: str) -> list | None:
+    try:
+        return read_ref(ref)[3]
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
 
 
 @register.inclusion_tag("lookup/_pii.html", takes_context=True)
@@ -23,6 +31,9 @@ def pii(context: template.Context, value: Any, ref: str = "") -> dict[str, Any]:
     can_reveal = bool(
         masked and ref and user is not None and roles.may_reveal(user) and links is not None
     )
+    once = context.get("revealed_once")
+    if masked and once and _ref_path(value.ref) == once.get("path"):
+        return {"value": once["value"], "masked": True, "revealed": True, "error": ""}
     return {
         "value": value,
         "masked": masked,

@@ -15,6 +15,7 @@ from lookup import access, audit, services, tabs
 from lookup.capillary import CapillaryError
 from lookup.tabs import header
 from lookup.views import common
+from lookup.views.reveal import REVEAL_ONCE
 
 logger = logging.getLogger(__name__)
 PAGE = "lookup/customer.html"
@@ -151,7 +152,16 @@ def _whole_page(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> H
     if tab.slug == "raw":
         audit.record(request, audit.Action.RAW, **where)
     context = _page_context(request, lookup, tab, parts, refused)
+    context["revealed_once"] = _revealed_once(request, lookup)
     return render(request, PAGE, context)
+
+
+def _revealed_once(request: HttpRequest, lookup: access.Lookup) -> dict[str, Any] | None:
+    """Return the value a Reveal without JavaScript asked this page view to show, once."""
+    once = request.session.pop(REVEAL_ONCE, None)
+    if not once or str(once.get("customer")) != str(lookup.query.customer_id):
+        return None
+    return once
 
 
 def _all_cached(parts: dict[str, Any]) -> bool | None:
