@@ -190,3 +190,10 @@ def test_expiry_chart(org):
     bars = re.findall(r'<meter min="0" max="100" value="([\d.]+)"', markup)
     assert bars and max(float(v) for v in bars) == 100.0
     assert "style=" not in markup  # the CSP forbids style attributes
+
+
+def test_expired_points_square_with_the_summary(org):
+    text = visible(render_tab(org, BUBALUS, "loyalty"))
+    assert "The points summary counts 135 expired; Capillary itemised none." in text
+    text = visible(render_tab(org, TOM, "loyalty"))
+    assert "These entries add up to 778.95 points, more than the 0 expired points" in text

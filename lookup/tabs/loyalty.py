@@ -29,6 +29,7 @@ from lookup.tabs.common import (
     error_templates,
     instant,
     local_day,
+    number,
     part,
     part_errors,
     part_warnings,
@@ -300,6 +301,29 @@ def returned_views(
     )
 
 
+def expired_note(panel: PointsPanel, expired: Iterable[Any]) -> str:
+    """Return how the expired list squares with the points summary's expired figure."""
+    counted = dict(panel.rows).get("Expired")
+    listed = total(e.points for e in expired) or Decimal(0)
+    if not counted and not listed:
+        return ""
+    if counted is None:
+        return ""
+    if counted == listed:
+        return f"These entries add up to the {number(counted)} expired points in the summary."
+    if not listed:
+        return f"The points summary counts {number(counted)} expired; Capillary itemised none."
+    if listed < counted:
+        return (
+            f"These entries add up to {number(listed)} points; the summary counts "
+            f"{number(counted)} expired, so {number(counted - listed)} are not itemised here."
+        )
+    return (
+        f"These entries add up to {number(listed)} points, more than the {number(counted)} "
+        "expired points the summary counts: Capillary reports the two separately."
+    )
+
+
 def _block(customer: Customer | None, attribute: str) -> tuple[Any, ...]:
     return getattr(customer, attribute, ()) if customer is not None else ()
 
@@ -332,6 +356,7 @@ def build(ctx: TabContext) -> dict[str, Any]:
         "expired_points": tuple(
             WithProgram(e, program_label(e.program_id, titles)) for e in expired
         ),
+        "expired_note": expired_note(panel, expired),
         "returned_points": returned_views(returned, titles),
         "promotion_groups": promotion_groups(promotions, titles),
         "state": {
