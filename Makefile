@@ -16,9 +16,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+# axe-core, for the browser tests' accessibility scan (package.json, locked in package-lock.json).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
-run: install
+install: $(BIN)/.installed node_modules/.package-lock.json
+
+run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup --sandbox-url $(LOOKUP_SANDBOX_URL)
 	@bash scripts/run.sh $(HOST) $(PORT) $(SANDBOX_PORT)
@@ -46,4 +50,4 @@ soak: install
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache node_modules

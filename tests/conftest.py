@@ -383,3 +383,31 @@ def signed_in_page(page, live_server, agent):
     page.click("button[type=submit]")
     page.wait_for_url(live_server.url + "/")
     return page
+
+
+@pytest.fixture
+def sign_in(page, live_server, org, make_user, sandbox):
+    """Return ``sign_in(role)``: the browser page, signed in through the form as a new user of that role.
+
+    The page collects Content-Security-Policy violations in ``page.csp_violations``.
+    """
+
+    def as_role(role: str) -> object:
+        name = role.lower().replace(" ", "").replace("-", "")[:20]
+        make_user(name, role, org)
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda msg: (
+                violations.append(msg.text) if "Content Security Policy" in msg.text else None
+            ),
+        )
+        page.csp_violations = violations
+        page.goto(live_server.url + "/login/")
+        page.fill("#id_username", name)
+        page.fill("#id_password", f"{name}-pass-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + "/")
+        return page
+
+    return as_role

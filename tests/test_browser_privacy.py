@@ -12,31 +12,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HOSTILE_CUSTOMER = 100000007
 
 
-@pytest.fixture
-def sign_in(page, live_server, org, make_user, sandbox):
-    """Return a function that signs a new user of a role in through the form."""
-
-    def as_role(role: str) -> object:
-        name = role.lower().replace(" ", "").replace("-", "")[:20]
-        make_user(name, role, org)
-        violations: list[str] = []
-        page.on(
-            "console",
-            lambda msg: (
-                violations.append(msg.text) if "Content Security Policy" in msg.text else None
-            ),
-        )
-        page.csp_violations = violations
-        page.goto(live_server.url + "/login/")
-        page.fill("#id_username", name)
-        page.fill("#id_password", f"{name}-pass-123")
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server.url + "/")
-        return page
-
-    return as_role
-
-
 def _customer(live_server, customer: int, tab: str = "") -> str:
     url = f"{live_server.url}/customers/{customer}/?source=INSTORE"
     return url + (f"&tab={tab}" if tab else "")

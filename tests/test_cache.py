@@ -168,7 +168,7 @@ def test_banner_text(org, sandbox, clock):
     )
     hhmm = data.fetched_at_datetime.strftime("%H:%M")
     assert "Capillary failed (HTTP 503); showing data from" in html
-    assert f">{hhmm}</time>, 6 min ago." in html
+    assert f">{hhmm} UTC</time>, 6 min ago." in html  # every clock time names its zone
     assert 'href="/r"' in html
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from lookup import presentation, services
+from lookup import services, tabs
 from lookup.capillary import CapillaryError, CustomerQuery
 from lookup.capillary.records import (
     ApiWarning,
@@ -19,18 +19,9 @@ from lookup.capillary.records import (
     UpgradeStrategy,
 )
 from lookup.models import Org
-from lookup.presentation.cardlist import card_summary, card_view, expiry_words, sort_cards
-from lookup.presentation.gaps import (
-    NO_DOWNGRADE,
-    percent_of,
-    program_gaps,
-    progress,
-    renewal_view,
-    retention_criteria,
-    upgrade_progress,
-)
-from lookup.presentation.projection import projection, projection_text
-from lookup.presentation.tiers import (
+from lookup.tabs import CustomerLinks, PageOptions, TabContext
+from lookup.tabs.cards import card_summary, card_view, expiry_words, sort_cards
+from lookup.tabs.loyalty import (
     expiry_months,
     next_tier_text,
     points_panel,
@@ -38,7 +29,17 @@ from lookup.presentation.tiers import (
     returned_views,
     timeline,
 )
-from lookup.tabs import PageOptions, TabContext
+from lookup.tabs.upgrade import (
+    NO_DOWNGRADE,
+    percent_of,
+    program_gaps,
+    progress,
+    projection,
+    projection_text,
+    renewal_view,
+    retention_criteria,
+    upgrade_progress,
+)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 D = Decimal
@@ -191,7 +192,7 @@ def test_card_summary():
         _card("5", "LOST", None),
     ]
     views = [card_view(c, NOW, "UTC") for c in cards]
-    assert card_summary(views) == "5 cards: 3 active, 1 lost, 1 suspended, 1 expiring soon"
+    assert card_summary(views) == "5 cards: 3 active, 1 lost, 1 suspended, 1 expiring in 6 days"
     assert card_summary(views[:1]) == "1 card: 1 active"
     assert card_summary([]) == "No cards"
 
@@ -313,38 +314,55 @@ def test_retention_note():
 
 
 def test_projection():
-    keep = (("source", "INSTORE"), ("org", "sandbox"))
-    chosen = projection(30, NOW, "UTC", "/customers/1/tabs/upgrade/", keep)
+    ctx = _ctx({}, days=30, org_param="sandbox")
+    chosen = projection(ctx)
     assert chosen.text == "Projected 30 days ahead, to 25 Dec 2026"
     assert [(c.label, c.href, c.current) for c in chosen.choices] == [
-        ("Today", "/customers/1/tabs/upgrade/?source=INSTORE&org=sandbox&days=0", False),
-        ("Tomorrow", "/customers/1/tabs/upgrade/?source=INSTORE&org=sandbox&days=1", False),
-        ("+30 days", "/customers/1/tabs/upgrade/?source=INSTORE&org=sandbox&days=30", True),
+        ("Today", "/customers/42/tabs/upgrade/?source=INSTORE&org=sandbox", False),
+        ("Tomorrow", "/customers/42/tabs/upgrade/?source=INSTORE&org=sandbox&days=1", False),
+        ("+30 days", "/customers/42/tabs/upgrade/?source=INSTORE&org=sandbox&days=30", True),
     ]
-    assert projection(99999, NOW, "UTC", "/x/", ()).days == 3650
+    assert chosen.url == "/customers/42/tabs/upgrade/"
+    assert chosen.hidden == (("source", "INSTORE"), ("org", "sandbox"))
+    assert projection(_ctx({}, days=99999)).days == 3650
     assert projection_text(0, NOW, "UTC") == "Today's values (no projection)"
     assert projection_text(1, NOW, "UTC") == "Projected 1 day ahead, to 26 Nov 2026"
 
 
-def _ctx(parts: dict) -> TabContext:
+def test_customer_links_agree():
+    query = CustomerQuery(customer_id=42, source="INSTORE", account_id="acc")
+    links = CustomerLinks(query, PageOptions(gap_days=3), "sandbox")
+    named = "source=INSTORE&accountId=acc&org=sandbox"
+    assert links.page() == f"/customers/42/?{named}&days=3"
+    assert (
+        links.page(tab="cards", refresh=True)
+        == f"/customers/42/?{named}&days=3&tab=cards&refresh=1"
+    )
+    assert links.tab("upgrade", gap_days=0) == f"/customers/42/tabs/upgrade/?{named}"
+    assert links.reveal() == f"/customers/42/reveal/?{named}"
+    assert links.image("customer", 0) == f"/customers/42/images/customer/0/?{named}"
+
+
+def _ctx(parts: dict, days: int = 1, org_param: str = "") -> TabContext:
     return TabContext(
         org=Org(name="Org", slug="org", time_zone="UTC"),
         query=CustomerQuery(customer_id=42, source="INSTORE"),
-        options=PageOptions(gap_days=1),
+        options=PageOptions(gap_days=days),
         tz="UTC",
         parts=parts,
         now=NOW,
+        org_param=org_param,
     )
 
 
 def test_builders_with_nothing_fetched():
     ctx = _ctx({})
-    loyalty = presentation.loyalty(ctx)
+    loyalty = tabs.TAB_BY_SLUG["loyalty"].build(ctx)
     assert set(loyalty["state"].values()) == {"absent"}
     assert loyalty["lanes"] == () and loyalty["expiry_months"] == ()
-    cards = presentation.cards(ctx)
+    cards = tabs.TAB_BY_SLUG["cards"].build(ctx)
     assert cards["cards_state"] == "absent" and cards["card_summary"] == "No cards"
-    upgrade = presentation.upgrade(ctx)
+    upgrade = tabs.TAB_BY_SLUG["upgrade"].build(ctx)
     assert upgrade["state"] == {"gaps": "absent", "tier_criteria": "absent", "retention": "absent"}
     assert upgrade["projection"].choices[1].current
 
@@ -353,11 +371,11 @@ def test_builders_with_every_part_failed():
     names = ("base", "points", "mlp", "slabHistory", "expirySchedules", "expiredPoints",
              "returnedPoints", "promotionalPoints", "gaps", "criteria")  # fmt: skip
     ctx = _ctx({name: CapillaryError("down") for name in names})
-    loyalty = presentation.loyalty(ctx)
+    loyalty = tabs.TAB_BY_SLUG["loyalty"].build(ctx)
     assert set(loyalty["state"].values()) == {"error"}
     assert set(loyalty["errors"]) == set(names) - {"gaps", "criteria"}
-    assert presentation.cards(ctx)["cards_state"] == "error"
-    assert set(presentation.upgrade(ctx)["state"].values()) == {"error"}
+    assert tabs.TAB_BY_SLUG["cards"].build(ctx)["cards_state"] == "error"
+    assert set(tabs.TAB_BY_SLUG["upgrade"].build(ctx)["state"].values()) == {"error"}
 
 
 def _data(raw: dict) -> services.CustomerData:
@@ -384,10 +402,10 @@ def test_builders_surface_warnings():
             ),
         }
     )
-    panel = presentation.loyalty(ctx)["points_panel"]
+    panel = tabs.TAB_BY_SLUG["loyalty"].build(ctx)["points_panel"]
     assert panel.warning.code == 8062 and panel.source == "programs"
     assert dict(panel.rows)["Current (redeemable)"] == 7
-    upgrade = presentation.upgrade(ctx)
+    upgrade = tabs.TAB_BY_SLUG["upgrade"].build(ctx)
     assert [w.code for w in upgrade["gap_warnings"]] == [8076]
     assert upgrade["state"]["gaps"] == "shown"
 
@@ -408,3 +426,30 @@ def test_when_shows_the_viewers_zone_with_the_original_on_hover():
     assert "never expires" in when(dt.date(2100, 1, 1), None)
     assert ">3 Feb 2025<" in when(dt.date(2025, 2, 3), "UTC")
     assert when(None) == "—" and when("") == "—" and when("not a date") == "not a date"
+
+
+def test_dates_say_what_they_are():
+    import datetime as dt
+
+    from lookup.templatetags.lookup_tags import day, when
+
+    # Midnight UTC shown in the cluster's zone is a date-only value: its UTC day, no clock.
+    stamp = dt.datetime(2027, 1, 5, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    assert ">5 Jan 2027<" in day(stamp, "Asia/Kolkata") and "05:30<" not in day(stamp)
+    assert "(2 days ago)" in day(dt.date.today() - dt.timedelta(days=2), "UTC")
+    assert "ago" not in day(dt.date.today() + dt.timedelta(days=2), "UTC")
+    assert "never expires" in day(dt.datetime(2125, 11, 19, tzinfo=UTC))
+    assert "(zone not stated)" in when(dt.datetime(2025, 2, 3, 14, 2), "UTC")
+    assert ">3 Feb 2025<" in when(dt.datetime(2025, 2, 3), "UTC")
+
+
+def test_midnight_utc_is_a_day():
+    import datetime as dt
+
+    from lookup.templatetags.lookup_tags import when
+
+    enrolled = dt.datetime(
+        2024, 8, 27, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))
+    )
+    assert ">27 Aug 2024<" in when(enrolled, "Asia/Kolkata")
+    assert "05:30" not in when(enrolled, "Asia/Kolkata").split(">", 1)[1]

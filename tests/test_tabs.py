@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from http import HTTPStatus
 
 import pytest
@@ -47,7 +48,9 @@ def test_page_fetches_header_parts_at_once(ops_client, sandbox):
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
     assert "Bubalus bubalis" in html
-    assert '<strong>Garnet</strong> <span class="muted">in DocDemoDefaultProgram' in html
+    assert '<strong>Garnet</strong> <span class="muted">in</span> DocDemoDefaultProgram' in html
+    assert "Ruby: 28,650 in purchases to go, 89%" in html
+    assert "Renewal not met: was due " in html
     assert "221,350" in html
     assert "Not flagged for fraud" in html and "Opted in" in html and "NDNC" in html
     assert 'id="tab-profile" data-tab="profile"' in html
@@ -332,13 +335,18 @@ def test_good_days(ops_client, days):
     assert tab(ops_client, BUBALUS, "profile", days=days).status_code == HTTPStatus.OK
 
 
-def test_missing_builder_shows_error_panel(ops_client, monkeypatch):
+def test_failing_builder_shows_error_panel(ops_client, monkeypatch):
     from lookup import tabs
 
-    monkeypatch.setattr(tabs, "builder", lambda t: (_ for _ in ()).throw(ImportError(t.slug)))
+    def broken(ctx):
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(
+        tabs.TAB_BY_SLUG, "cards", dataclasses.replace(tabs.TAB_BY_SLUG["cards"], build=broken)
+    )
     response = tab(ops_client, BUBALUS, "cards")
     assert response.status_code == HTTPStatus.OK
-    assert "not available yet" in response.content.decode()
+    assert "could not be shown because of a dashboard error" in response.content.decode()
 
 
 # --- images ------------------------------------------------------------------------------
@@ -398,3 +406,22 @@ def test_time_zone_preference(ops_client, agent):
 def test_time_zone_preference_rejects_junk(ops_client):
     response = ops_client.post("/preferences/", {"time_zone": "Mars/Olympus"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_header_refresh_brings_the_tab_along(ops_client, sandbox):
+    ops_client.get(f"/customers/{BUBALUS}/", {**INSTORE, "tab": "identifiers"})
+    before = calls(sandbox)
+    response = ops_client.get(
+        f"/customers/{BUBALUS}/", {**INSTORE, "tab": "identifiers", "refresh": "1"}, **HX
+    )
+    html = response.content.decode()
+    assert 'id="tabpanel" hx-swap-oob="innerHTML"' in html and 'data-tab="identifiers"' in html
+    assert html.count("fetched just now") == 2  # the header and the tab agree
+    assert calls(sandbox) == before + 1  # header and tab parts, in one call
+
+
+def test_refused_refresh_in_the_label(ops_client, sandbox, monkeypatch):
+    tab(ops_client, BUBALUS, "identifiers")
+    monkeypatch.setattr(services, "allow_refresh", lambda *args: False)
+    response = tab(ops_client, BUBALUS, "identifiers", refresh="1")
+    assert "refresh refused, limit reached" in response.content.decode()

@@ -10,12 +10,12 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from lookup import presentation, services
+from lookup import services
 from lookup.capillary import CustomerQuery
-from lookup.presentation.gaps import NO_DOWNGRADE
 from lookup.sandbox.data import SHAPES
 from lookup.sandbox.faults import FAULT_IDS
 from lookup.tabs import TAB_BY_SLUG, PageOptions, TabContext, part_query
+from lookup.tabs.upgrade import NO_DOWNGRADE
 
 TOM, BUBALUS = SHAPES["seed_tom_sawyer"], SHAPES["seed_bubalus"]
 RECORD_TABS = ("loyalty", "cards", "upgrade")
@@ -32,7 +32,9 @@ def render_tab(org, customer_id: int, slug: str, days: int = 0) -> str:
     options = PageOptions(gap_days=days)
     queries = {name: part_query(query, name, options) for name in TAB_BY_SLUG[slug].parts}
     parts = services.fetch(org, queries)
-    ctx = TabContext(org=org, query=query, options=options, tz=org.time_zone, parts=parts)
+    ctx = TabContext(
+        org=org, query=query, options=options, tz=org.time_zone, parts=parts, org_param="sandbox"
+    )
     base = ctx.data("base")
     context = {
         "org": org,
@@ -42,9 +44,10 @@ def render_tab(org, customer_id: int, slug: str, days: int = 0) -> str:
         "parts": parts,
         "customer": base.customer if base else None,
         "ctx": ctx,
+        "links": ctx.links,
         "tab": TAB_BY_SLUG[slug],
         "tab_refresh_url": "",
-        **getattr(presentation, slug)(ctx),
+        **TAB_BY_SLUG[slug].build(ctx),
     }
     return render_to_string(f"lookup/tabs/{slug}.html", context)
 
@@ -62,8 +65,8 @@ def test_every_shape(org, shape, slug):
 def test_tom_sawyer_timeline(org):
     text = visible(render_tab(org, TOM, "loyalty"))
     assert "Group Loyalty Program" in text
-    assert "↑ UPGRADE Coral → Garnet" in text
-    assert "↑ UPGRADE Topaz → Coral" in text
+    assert "UPGRADE Coral → Garnet" in text and "UPGRADE Topaz → Coral" in text
+    assert 'class="rec-icon" data-icon="↑"' in render_tab(org, TOM, "loyalty")
     assert text.index("Coral → Garnet") < text.index("Topaz → Coral")  # newest first
     assert "DocStore (doc123)" in text
     assert "manual slab adjustment reason: Upgraded for achieving 1000 loyalty points" in text
@@ -117,7 +120,7 @@ def test_bubalus_cards(org):
     markup = render_tab(org, BUBALUS, "cards")
     text = visible(markup)
     assert "5 cards: 5 active" in text
-    assert markup.count('class="rec-cardbox') == 5
+    assert markup.count('class="rec-cardrow') == 5
     assert "mtest00000000067003" in text and "card series create new (mtest, series 195)" in text
     assert "custom_card_name TOM" in text and "vehicle_type Bike" in text
     assert "Transactions not allowed" in text and "Active and digital" in text
@@ -128,10 +131,11 @@ def test_cards_stand_out(org):
     markup = render_tab(org, SHAPES["many_cards"], "cards")
     text = visible(markup)
     assert re.match(r"Cards \d+ cards: \d+ active, ", text)
-    assert "expiring soon" in text and re.search(r"Expires in \d+ days", text)
-    assert "SUSPENDED" in text and 'class="rec-cardbox rec-attention"' in markup
-    first = markup.index('class="rec-cardbox')
-    assert "ACTIVE" in markup[first : markup.index("</h3>", first)]  # active cards first
+    assert re.search(r"expiring (within 30 days|in \d+ days|today|tomorrow)", text)
+    assert re.search(r"Expires in \d+ days", text)
+    assert "SUSPENDED" in text and 'class="rec-cardrow rec-attention"' in markup
+    first = markup.index('class="rec-cardrow')
+    assert "ACTIVE" in markup[first : markup.index("</tr>", first)]  # active cards first
 
 
 @pytest.mark.parametrize("slug", RECORD_TABS)
@@ -179,3 +183,17 @@ def test_view_projection(agent_client):
     response = agent_client.get(url, HTTP_HX_REQUEST="true")
     assert response.status_code == HTTPStatus.OK
     assert "Projected 30 days ahead, to " in visible(response.content.decode())
+
+
+def test_expiry_chart(org):
+    markup = render_tab(org, BUBALUS, "loyalty")
+    bars = re.findall(r'<meter min="0" max="100" value="([\d.]+)"', markup)
+    assert bars and max(float(v) for v in bars) == 100.0
+    assert "style=" not in markup  # the CSP forbids style attributes
+
+
+def test_expired_points_square_with_the_summary(org):
+    text = visible(render_tab(org, BUBALUS, "loyalty"))
+    assert "The points summary counts 135 expired; Capillary itemised none." in text
+    text = visible(render_tab(org, TOM, "loyalty"))
+    assert "These entries add up to 778.95 points, more than the 0 expired points" in text

@@ -164,3 +164,30 @@ def test_upstream_down(agent_client, org):
     org.save()
     response = agent_client.get("/customers/566881933/", {"source": "INSTORE"})
     assert response.status_code == HTTPStatus.BAD_GATEWAY
+
+
+def test_header_row_per_program(agent_client, sandbox):
+    from lookup.sandbox.data import SHAPES
+
+    response = agent_client.get(f"/customers/{SHAPES['many_programs']}/", {"source": "INSTORE"})
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    programs = response.context["header_rows"]
+    assert len(programs) >= 2
+    assert html.count('class="standing-row"') == len(programs)
+    for row in programs:
+        assert row.gap_text in html.replace("&#x27;", "'")
+        assert " to go" in row.gap_text or "reached" in row.gap_text or "Top tier" in row.gap_text
+        assert row.expiry_text.startswith(("Tier expires", "Tier expired", "Tier never"))
+    # Tier, points and gaps come with the parts the first paint fetches anyway.
+    assert sandbox.stats()["customer_calls"] == 1
+
+
+def test_header_cards_line(agent_client, sandbox):
+    from lookup.sandbox.data import SHAPES
+
+    response = agent_client.get(f"/customers/{SHAPES['many_cards']}/", {"source": "INSTORE"})
+    line = response.context["header_cards"]
+    assert line.startswith("19 cards: ")
+    assert line in response.content.decode()
+    assert sandbox.stats()["customer_calls"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -45,15 +45,66 @@ def _when(original: str, value: date, tz: object) -> str:
         return format_html(
             '<time datetime="{}" title="{}">never expires</time>', original, original
         )
-    if isinstance(value, datetime):
+    if isinstance(value, datetime) and _date_only(value):
+        # A date-only value (Capillary sends some as midnight UTC in the cluster's zone,
+        # "05:30 IST"): the day, no clock time.
+        text = calendar_day(value).strftime("%-d %b %Y")
+    elif isinstance(value, datetime):
         zone = _zone(tz)
         shown = value.astimezone(zone) if zone and value.tzinfo else value
         text = shown.strftime("%-d %b %Y, %H:%M")
-        if zone and value.tzinfo:
-            text += f" {shown.tzname()}"
+        # Every time says its zone; Capillary sent this one without any.
+        text += f" {shown.tzname()}" if shown.tzinfo else " (zone not stated)"
     else:
         text = value.strftime("%-d %b %Y")
     return format_html('<time datetime="{}" title="{}">{}</time>', original, original, text)
+
+
+def _date_only(value: datetime) -> bool:
+    """Return True for a datetime that stands for a day: naive midnight, or midnight UTC."""
+    if value.tzinfo is None:
+        return value.time() == time(0)
+    return value.astimezone(UTC).time() == time(0)
+
+
+def calendar_day(value: date) -> date:
+    """Return the calendar day a date-only value stands for, whatever clock time it carries.
+
+    Capillary sends some dates (tier, card and points expiry) as instants: midnight UTC shown
+    in the cluster's zone ("2027-01-05T05:30:00+05:30"), or the day's last second in the
+    cluster's zone. Midnight UTC stands for its UTC day; anything else for its own day.
+    """
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is not None and value.astimezone(UTC).time() == time(0):
+        return value.astimezone(UTC).date()
+    return value.date()
+
+
+@register.filter
+def day(value: object, tz: object = None) -> str:
+    """Render a date-only value as a date ("6 May 2027"), saying so when it has passed."""
+    if value is None or value == "":
+        return "—"
+    if not isinstance(value, date):
+        return str(value)
+    original = value.isoformat()
+    if value.year >= NEVER_YEAR:
+        return format_html(
+            '<time datetime="{}" title="{}">never expires</time>', original, original
+        )
+    shown = calendar_day(value)
+    zone = _zone(tz)
+    today = datetime.now(zone or UTC).date()
+    ago = (today - shown).days
+    passed = "" if ago <= 0 else " (yesterday)" if ago == 1 else f" ({ago} days ago)"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>{}',
+        shown.isoformat(),
+        original,
+        shown.strftime("%-d %b %Y"),
+        passed,
+    )
 
 
 @register.filter

@@ -7,14 +7,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from lookup import access, audit, recent, services, tabs, tabviews
+from lookup import access, audit, recent, services, tabs
 from lookup.capillary import CapillaryError, CustomerDeleted
+from lookup.tabs import header
 from lookup.views import common
+from lookup.views.reveal import REVEAL_ONCE
 
 logger = logging.getLogger(__name__)
 PAGE = "lookup/customer.html"
@@ -38,13 +39,7 @@ def _refresh(request: HttpRequest, lookup: access.Lookup) -> tuple[bool, bool]:
 def _build(tab: tabs.Tab, ctx: tabs.TabContext) -> tuple[dict[str, Any], str]:
     """Return the builder's extra context, or an empty one and why the tab can't be shown."""
     try:
-        builder = tabs.builder(tab)
-        get_template(f"lookup/tabs/{tab.slug}.html")
-    except (ImportError, AttributeError, TemplateDoesNotExist):
-        logger.warning("tab %s is not available yet", tab.slug)
-        return {}, "This tab is not available yet."
-    try:
-        return builder(ctx), ""
+        return tab.build(ctx), ""
     except Exception:  # a bug in one tab must not take the page down
         logger.exception("tab %s failed to build", tab.slug)
         return {}, "This tab could not be shown because of a dashboard error (it has been logged)."
@@ -98,8 +93,9 @@ def _tab_context(
         "customer": getattr(ctx.data("base"), "customer", None),
         "ctx": ctx,
         "tab": tab,
-        "tab_url": ctx.tab_url(tab.slug),
-        "tab_refresh_url": ctx.tab_url(tab.slug, refresh=True),
+        "links": ctx.links,
+        "tab_url": ctx.links.tab(tab.slug),
+        "tab_refresh_url": ctx.links.tab(tab.slug, refresh=True),
         "tab_data": min(fetched, key=lambda d: d.fetched_at) if fetched else None,
         "tab_errors": [
             (name, tabs.PART_LABELS.get(name, name), value)
@@ -124,10 +120,10 @@ def _page_context(
     """Return the whole page's context: the header, the tab list and the open tab."""
     context = _tab_context(request, lookup, tab, parts, refused)
     ctx: tabs.TabContext = context["ctx"]
-    context.update(tabviews.header(ctx))
-    context["page_refresh_url"] = ctx.page_url(refresh=True, tab=tab.slug)
+    context.update(header.build(ctx))
+    context["page_refresh_url"] = ctx.links.page(refresh=True, tab=tab.slug)
     context["tabs"] = [
-        {"tab": t, "url": ctx.tab_url(t.slug), "selected": t.slug == tab.slug}
+        {"tab": t, "url": ctx.links.tab(t.slug), "selected": t.slug == tab.slug}
         for t in tabs.TABS
         if access.may_open_tab(request.user, t.slug)
     ]
@@ -161,7 +157,16 @@ def _whole_page(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> H
     if tab.slug == "raw":
         audit.record(request, audit.Action.RAW, **where)
     context = _page_context(request, lookup, tab, parts, refused)
+    context["revealed_once"] = _revealed_once(request, lookup)
     return render(request, PAGE, context)
+
+
+def _revealed_once(request: HttpRequest, lookup: access.Lookup) -> dict[str, Any] | None:
+    """Return the value a Reveal without JavaScript asked this page view to show, once."""
+    once = request.session.pop(REVEAL_ONCE, None)
+    if not once or str(once.get("customer")) != str(lookup.query.customer_id):
+        return None
+    return once
 
 
 def _all_cached(parts: dict[str, Any]) -> bool | None:
@@ -183,22 +188,29 @@ def _outcome(error: CapillaryError) -> str:
 @access.customer_access_required
 @require_GET
 def customer(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
-    """Show the customer: the header and the open tab (`?tab=`); htmx gets the header only."""
+    """Show the customer: the header and the open tab (`?tab=`).
+
+    An htmx GET (the header's Refresh) gets the header, and the open tab's body out of band.
+    """
     slug = request.GET.get("tab") or tabs.DEFAULT_TAB
     tab = tabs.TAB_BY_SLUG.get(slug)
     if tab is None:
         return common.bad_input(request, f"There is no tab called {slug[:40]!r}.")
     if not _fragment_wanted(request):
         return _whole_page(request, lookup, tab)
-    # The header's Refresh link: swap in a new header, leave the open tab alone.
+    # The header's Refresh link: a new header, and the open tab's body out of band, from the
+    # same (one) upstream call, so the two say the same age.
     refresh, refused = _refresh(request, lookup)
-    parts = common.fetch_parts(request, lookup, tabs.HEADER_PARTS, refresh=refresh)
+    names = [*tabs.HEADER_PARTS, *_tab_parts(request, lookup, tab)]
+    parts = common.fetch_parts(request, lookup, names, refresh=refresh)
     q = lookup.query
     where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
     audit.record(request, audit.Action.REFRESH if refresh else audit.Action.LOOKUP, **where)
     context = _page_context(request, lookup, tab, parts, refused)
     context["header_refresh_refused"] = refused
-    return render(request, f"{PAGE}#header", context)
+    header = render_to_string(f"{PAGE}#header", context, request)
+    body = render_to_string(f"{PAGE}#tab-body", context, request)
+    return HttpResponse(f'{header}<div id="tabpanel" hx-swap-oob="innerHTML">{body}</div>')
 
 
 @vary_on_headers("HX-Request")
@@ -229,4 +241,4 @@ def customer_tab(request: HttpRequest, lookup: access.Lookup, slug: str) -> Http
     if tab.slug == "raw":
         audit.record(request, audit.Action.RAW, **where)
     context = _tab_context(request, lookup, tab, parts, refused)
-    return render(request, f"{PAGE}#tab-{tab.slug}", context)
+    return render(request, f"{PAGE}#tab-body", context)

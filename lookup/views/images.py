@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from lookup import access, audit
 from lookup.capillary import CapillaryError
-from lookup.tabviews import IMAGE_KINDS
+from lookup.tabs.groups import IMAGE_KINDS
 from lookup.views import common
 
 logger = logging.getLogger(__name__)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from lookup import access, audit, privacy, roles, services
 from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
+from lookup.tabs import CustomerLinks
+from lookup.templatetags.lookup_tags import calendar_day
 
 TEMPLATE = "lookup/_pii.html"
+REVEAL_ONCE = "lookup.reveal_once"  # session key: a value revealed without JavaScript
 
 
 def _widget(request: HttpRequest, error: str, status: int = HTTPStatus.OK) -> HttpResponse:
@@ -80,7 +87,43 @@ def reveal(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
     )
     if value is None:
         return _widget(request, "That value is no longer on record.")
-    return render(request, TEMPLATE, {"value": value, "revealed": True, "masked": True})
+    shown = readable(value)
+    if not request.htmx:
+        # Without JavaScript the form posted the whole page away: go back to it, showing the
+        # value there once. It waits in the session (never in a URL) for that one page view.
+        request.session[REVEAL_ONCE] = {"customer": customer_id, "path": path, "value": shown}
+        return redirect(_back(request, lookup))
+    return render(request, TEMPLATE, {"value": shown, "revealed": True, "masked": True})
+
+
+def _back(request: HttpRequest, lookup: access.Lookup) -> str:
+    """Return the customer page the reveal came from (its Referer when it is one), else the page."""
+    page = CustomerLinks(lookup.query, lookup.options, lookup.org_param).page()
+    referer = request.headers.get("Referer", "")
+    parts = urlsplit(referer)
+    customer_path = page.split("?", 1)[0]
+    if url_has_allowed_host_and_scheme(
+        referer, {request.get_host()}, request.is_secure()
+    ) and parts.path.startswith(customer_path):
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return page
+
+
+def readable(value: object) -> object:
+    """Return a revealed ISO date ("1990-05-17", or a datetime at midnight) as "17 May 1990".
+
+    Personal dates (birthdays, anniversaries) stand for days; anything else as it is.
+    """
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
+        return value
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.time() != dt.time(0) and moment.utcoffset() is None:
+        return value
+    day = calendar_day(moment)
+    return f"{day.day} {day:%b %Y}"
 
 
 def _path(path: list) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,14 +16,16 @@ from lookup.capillary.records import (
     TierUpgradeCriteria,
     UpgradeStrategy,
 )
-from lookup.presentation.common import (
+from lookup.tabs.common import (
     ABSENT,
     EMPTY,
     ERROR,
     SHOWN,
+    TabContext,
     date_only,
     day_text,
     error_templates,
+    local_day,
     never,
     number,
     part,
@@ -34,9 +36,9 @@ from lookup.presentation.common import (
     section_state,
     words,
 )
-from lookup.presentation.projection import projection, tab_url
-from lookup.tabs import TabContext
+from lookup.tabs.options import MAX_GAP_DAYS, option_params
 
+PARTS = ("base", "gaps", "criteria")
 # What the numbers of a strategy count, as the sentence names them.
 UNITS = {
     "CUMULATIVE_PURCHASES": "in purchases",
@@ -85,6 +87,12 @@ class Progress:
     reached: bool
     deadline: datetime | date | None
     sentence: str
+    unit: str = ""
+
+    @property
+    def gap_words(self) -> str:
+        """Return what is left in words ("15,214 points", "14,800 in purchases")."""
+        return f"{number(self.gap)} {self.unit}".rstrip()
 
     @property
     def percent_value(self) -> str:
@@ -135,7 +143,16 @@ def progress(
         if deadline is not None and not never(deadline):
             sentence += f", by {day_text(deadline, tz)}"
     return Progress(
-        strategy_name(code), code, threshold, current, gap, percent, reached, deadline, sentence
+        strategy_name(code),
+        code,
+        threshold,
+        current,
+        gap,
+        percent,
+        reached,
+        deadline,
+        sentence,
+        unit,
     )
 
 
@@ -261,6 +278,51 @@ def retention_criteria(
     )
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One projection link ("Tomorrow" -> ?days=1)."""
+
+    label: str
+    days: int
+    href: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The gap projection in effect and the links that change it."""
+
+    days: int
+    text: str
+    url: str
+    hidden: tuple[tuple[str, str], ...]
+    choices: tuple[Choice, ...]
+
+
+def projection_text(days: int, now: datetime, tz: str | None) -> str:
+    """Return "Today's values" or "Projected 30 days ahead, to 25 Dec 2026"."""
+    if days <= 0:
+        return "Today's values (no projection)"
+    day = local_day(now, tz) + timedelta(days=days)
+    return f"Projected {days} day{'s' if days != 1 else ''} ahead, to {day.day} {day:%b %Y}"
+
+
+def projection(ctx: TabContext) -> Projection:
+    """Return the projection selector: today, tomorrow, +30 days, or a number of days."""
+    days = min(MAX_GAP_DAYS, max(0, ctx.options.gap_days))
+    links = ctx.links
+    choices = tuple(
+        Choice(label, n, links.tab("upgrade", gap_days=n), n == days)
+        for label, n in (("Today", 0), ("Tomorrow", 1), ("+30 days", 30))
+    )
+    # The form sends `days` itself; the hidden fields keep the customer and the other options.
+    kept = (*links.params(), *option_params(ctx.options))
+    hidden = tuple(pair for pair in kept if pair[0] != "days")
+    return Projection(
+        days, projection_text(days, ctx.now, ctx.tz), links.tab_path("upgrade"), hidden, choices
+    )
+
+
 def _state(ctx: TabContext, name: str, present: bool) -> str:
     if ctx.error(name) is not None:
         return ERROR
@@ -269,7 +331,7 @@ def _state(ctx: TabContext, name: str, present: bool) -> str:
     return SHOWN if present else EMPTY
 
 
-def upgrade(ctx: TabContext) -> dict[str, Any]:
+def build(ctx: TabContext) -> dict[str, Any]:
     """Return the upgrade tab's context."""
     gaps, criteria = part(ctx, "gaps"), part(ctx, "criteria")
     programs = gaps.all_programs if gaps is not None else ()
@@ -282,10 +344,9 @@ def upgrade(ctx: TabContext) -> dict[str, Any]:
     )
     tiers = criteria.tier_upgrade_criteria if criteria else ()
     retention = criteria.membership_retention_criteria if criteria else ()
-    url, keep = tab_url(ctx, "upgrade")
     warnings: tuple[ApiWarning, ...] = part_warnings(ctx, "gaps", GAP_WARNINGS)
     return {
-        "errors": part_errors(ctx, ("base", "gaps", "criteria")),
+        "errors": part_errors(ctx, PARTS),
         "error_templates": error_templates("upgrade"),
         "program_gaps": by_program,
         "gap_warnings": warnings,
@@ -294,7 +355,7 @@ def upgrade(ctx: TabContext) -> dict[str, Any]:
         "tier_criteria": upgrade_criteria(tiers, titles),
         "retention_criteria": retention_criteria(retention, titles),
         "no_downgrade_note": NO_DOWNGRADE,
-        "projection": projection(ctx.options.gap_days, ctx.now, ctx.tz, url, keep),
+        "projection": projection(ctx),
         "state": {
             "gaps": _state(ctx, "gaps", bool(by_program)),
             "tier_criteria": section_state(ctx, "criteria", "tier_upgrade_criteria", tiers),

@@ -1,22 +1,52 @@
-"""Helpers shared by the record tabs: part access, section states, time zones and words."""
+"""What every tab builder shares: its context, part access, section states, time zones and words."""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from lookup.capillary import CapillaryError
+from lookup.capillary import CapillaryError, CustomerQuery
 from lookup.capillary.records import ApiWarning, Customer, LoyaltyProgram, unique_warnings
-from lookup.tabs import TabContext
-from lookup.templatetags.lookup_tags import NEVER_YEAR, amount
+from lookup.models import Org
+from lookup.tabs.links import CustomerLinks
+from lookup.tabs.options import PageOptions
+from lookup.templatetags.lookup_tags import NEVER_YEAR, amount, calendar_day
 
 # Section states a template switches on: a failed part, a block Capillary left out,
 # a block sent empty, or something to show.
 ERROR, ABSENT, EMPTY, SHOWN = "error", "absent", "empty", "shown"
+
+
+@dataclass
+class TabContext:
+    """Everything a tab's builder may use; `parts` maps part name to data or error."""
+
+    org: Org
+    query: CustomerQuery
+    options: PageOptions
+    tz: str
+    parts: dict[str, Any]  # name -> services.CustomerData | CapillaryError
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    org_param: str = ""  # the `org` URL parameter as given ("" when the user has one org)
+
+    @property
+    def links(self) -> CustomerLinks:
+        """Return the builder of this customer's URLs, keeping the page's options."""
+        return CustomerLinks(self.query, self.options, self.org_param)
+
+    def data(self, name: str):
+        """Return the part's CustomerData, or None when it failed or was not fetched."""
+        value = self.parts.get(name)
+        return None if value is None or isinstance(value, CapillaryError) else value
+
+    def error(self, name: str) -> CapillaryError | None:
+        """Return the part's error, or None when it succeeded or was not fetched."""
+        value = self.parts.get(name)
+        return value if isinstance(value, CapillaryError) else None
 
 
 def error_templates(slug: str) -> tuple[str, str]:
@@ -97,14 +127,27 @@ def date_only(value: datetime | date | None) -> datetime | date | None:
     return value
 
 
-def day_text(value: datetime | date | None, tz: str | None) -> str:
-    """Return "6 May 2025" in the viewer's zone, "never" for 2100+, "" for None."""
+def day_text(value: datetime | date | None, tz: str | None = None) -> str:
+    """Return a date-only value as "6 May 2025", "never" for 2100+, "" for None."""
     if value is None:
         return ""
     if never(value):
         return "never"
-    day = local_day(value, tz) if isinstance(value, datetime) else value
-    return f"{day.day} {day:%b %Y}" if day else ""
+    day = calendar_day(value)
+    return f"{day.day} {day:%b %Y}"
+
+
+def days_past(value: datetime | date | None, now: datetime, tz: str | None) -> int:
+    """Return how many days ago a date-only value's day was (0 for today or later)."""
+    if value is None or never(value):
+        return 0
+    today = local_day(now, tz) or now.date()
+    return max(0, (today - calendar_day(value)).days)
+
+
+def past_text(days: int) -> str:
+    """Return "yesterday" or "70 days ago" for a day that has passed."""
+    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 def number(value: Decimal | None) -> str:

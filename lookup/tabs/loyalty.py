@@ -19,15 +19,17 @@ from lookup.capillary.records import (
     ReturnedPoints,
     SlabChange,
 )
-from lookup.presentation.common import (
+from lookup.tabs.common import (
     ABSENT,
     ERROR,
     SHOWN,
+    TabContext,
     WithProgram,
     date_only,
     error_templates,
     instant,
     local_day,
+    number,
     part,
     part_errors,
     part_warnings,
@@ -36,8 +38,17 @@ from lookup.presentation.common import (
     section_state,
     total,
 )
-from lookup.tabs import TAB_BY_SLUG, TabContext
 
+PARTS = (
+    "base",
+    "points",
+    "mlp",
+    "slabHistory",
+    "expirySchedules",
+    "expiredPoints",
+    "returnedPoints",
+    "promotionalPoints",
+)
 # 8062 "Points details fetch failed" and 91001 "Failed to get point details".
 POINTS_WARNINGS = (8062, 91001)
 POINT_ROWS = (
@@ -210,6 +221,29 @@ def expiry_months(
 
 
 @dataclass(frozen=True)
+class MonthBar:
+    """One month of the expiry chart: its total as a share of the largest month's."""
+
+    label: str
+    total: Decimal
+    percent: str  # 0..100 for <meter value>, plain digits
+
+
+def expiry_chart(months: Iterable[ExpiryMonth]) -> tuple[MonthBar, ...]:
+    """Return a bar per dated month with points due, scaled to the largest month."""
+    dated = [m for m in months if m.month is not None and m.total]
+    top = max((m.total for m in dated), default=Decimal(0))
+    if top <= 0:
+        return ()
+    return tuple(
+        MonthBar(
+            f"{m.month:%b %Y}", m.total, format((m.total * 100 / top).quantize(Decimal("0.1")), "f")
+        )
+        for m in dated
+    )
+
+
+@dataclass(frozen=True)
 class PromotionGroup:
     """Promotional points of one type (customer, transaction or line item)."""
 
@@ -267,13 +301,35 @@ def returned_views(
     )
 
 
+def expired_note(panel: PointsPanel, expired: Iterable[Any]) -> str:
+    """Return how the expired list squares with the points summary's expired figure."""
+    counted = dict(panel.rows).get("Expired")
+    listed = total(e.points for e in expired) or Decimal(0)
+    if not counted and not listed:
+        return ""
+    if counted is None:
+        return ""
+    if counted == listed:
+        return f"These entries add up to the {number(counted)} expired points in the summary."
+    if not listed:
+        return f"The points summary counts {number(counted)} expired; Capillary itemised none."
+    if listed < counted:
+        return (
+            f"These entries add up to {number(listed)} points; the summary counts "
+            f"{number(counted)} expired, so {number(counted - listed)} are not itemised here."
+        )
+    return (
+        f"These entries add up to {number(listed)} points, more than the {number(counted)} "
+        "expired points the summary counts: Capillary reports the two separately."
+    )
+
+
 def _block(customer: Customer | None, attribute: str) -> tuple[Any, ...]:
     return getattr(customer, attribute, ()) if customer is not None else ()
 
 
-def loyalty(ctx: TabContext) -> dict[str, Any]:
+def build(ctx: TabContext) -> dict[str, Any]:
     """Return the loyalty tab's context."""
-    names = TAB_BY_SLUG["loyalty"].parts
     base, points, mlp = part(ctx, "base"), part(ctx, "points"), part(ctx, "mlp")
     programs = mlp.programs if mlp is not None else ()
     titles = program_titles(programs)
@@ -286,19 +342,22 @@ def loyalty(ctx: TabContext) -> dict[str, Any]:
     expired = _block(part(ctx, "expiredPoints"), "expired_points")
     returned = _block(part(ctx, "returnedPoints"), "returned_points")
     promotions = _block(part(ctx, "promotionalPoints"), "promotional_points")
+    months = expiry_months(schedules, ctx.tz, titles)
     points_state = ERROR if ctx.error("points") else SHOWN if panel.source else ABSENT
     return {
-        "errors": part_errors(ctx, names),
+        "errors": part_errors(ctx, PARTS),
         "error_templates": error_templates("loyalty"),
         "loyalty_info": base.loyalty_info if base is not None else None,
         "points_panel": panel,
         "warnings_in_place": (panel.warning,) if panel.warning else (),
         "program_views": program_views(programs),
         "lanes": timeline(history, titles),
-        "expiry_months": expiry_months(schedules, ctx.tz, titles),
+        "expiry_months": months,
+        "expiry_chart": expiry_chart(months),
         "expired_points": tuple(
             WithProgram(e, program_label(e.program_id, titles)) for e in expired
         ),
+        "expired_note": expired_note(panel, expired),
         "returned_points": returned_views(returned, titles),
         "promotion_groups": promotion_groups(promotions, titles),
         "state": {

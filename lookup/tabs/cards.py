@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from lookup.capillary.records import Card
-from lookup.presentation.common import (
+from lookup.tabs.common import (
+    TabContext,
     date_only,
     error_templates,
     instant,
@@ -20,8 +21,9 @@ from lookup.presentation.common import (
     plural,
     section_state,
 )
-from lookup.tabs import TabContext
+from lookup.templatetags.lookup_tags import calendar_day
 
+PARTS = ("base",)
 SOON_DAYS = 30
 ACTIVE = "ACTIVE"
 
@@ -54,6 +56,25 @@ class CardView:
         return date_only(self.card.status.auto_update_time) if self.card.status else None
 
     @property
+    def last_digits(self) -> str:
+        """Return the card number's last four characters, which masking leaves visible."""
+        return str(self.card.card_number)[-4:]
+
+    @property
+    def card_key(self) -> str:
+        """Return the card ID (or record ID) as a sort key, zero-padded."""
+        key = self.card.card_id if self.card.card_id is not None else self.card.id
+        return f"{key:020d}" if key is not None and key >= 0 else ""
+
+    @property
+    def expiry_key(self) -> str:
+        """Return the expiry day as a sort key ("" for none; "never" sorts last)."""
+        expiry = self.card.expiry_date
+        return (
+            "" if expiry is None else "9999" if never(expiry) else calendar_day(expiry).isoformat()
+        )
+
+    @property
     def active(self) -> bool:
         return self.status == ACTIVE
 
@@ -81,8 +102,8 @@ def days_left(expiry: datetime | None, now: datetime, tz: str | None) -> int | N
     """Return whole days from today to the expiry day in the viewer's zone (None: no expiry)."""
     if expiry is None or never(expiry):
         return None
-    day, today = local_day(expiry, tz), local_day(now, tz)
-    return (day - today).days if day and today else None
+    today = local_day(now, tz)
+    return (calendar_day(expiry) - today).days if today else None
 
 
 def expiry_words(days: int) -> str:
@@ -138,7 +159,7 @@ def sort_cards(views: Iterable[CardView]) -> list[CardView]:
 
 
 def card_summary(views: Iterable[CardView]) -> str:
-    """Return "5 cards: 3 active, 1 suspended, 1 expiring soon"."""
+    """Return "4 cards: 3 active, 1 blocked, 1 expiring in 12 days"."""
     views = sort_cards(views)
     if not views:
         return "No cards"
@@ -146,21 +167,25 @@ def card_summary(views: Iterable[CardView]) -> str:
     parts = [
         f"{count} {(status or 'status not returned').lower()}" for status, count in counts.items()
     ]
-    soon = sum(view.expiring_soon for view in views)
-    past = sum(view.past_expiry for view in views)
-    if soon:
-        parts.append(f"{soon} expiring soon")
+    # Expiry is news about cards still in use; the others' status already says it.
+    soon = sum(view.active and view.expiring_soon for view in views)
+    past = sum(view.active and view.past_expiry for view in views)
+    if soon == 1:
+        [view] = [view for view in views if view.active and view.expiring_soon]
+        parts.append(f"1 {expiry_words(view.days_left).lower().replace('expires', 'expiring')}")
+    elif soon:
+        parts.append(f"{soon} expiring within {SOON_DAYS} days")
     if past:
-        parts.append(f"{past} past expiry date")
+        parts.append(f"{past} active past expiry date")
     return f"{plural(len(views), 'card')}: {', '.join(parts)}"
 
 
-def cards(ctx: TabContext) -> dict[str, Any]:
+def build(ctx: TabContext) -> dict[str, Any]:
     """Return the cards tab's context."""
     base = part(ctx, "base")
     views = sort_cards(card_view(c, ctx.now, ctx.tz) for c in (base.cards if base else ()))
     return {
-        "errors": part_errors(ctx, ("base",)),
+        "errors": part_errors(ctx, PARTS),
         "error_templates": error_templates("cards"),
         "card_views": views,
         "card_summary": card_summary(views),
