@@ -17,6 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
+from lookup.capillary.activity import ActivityQuery
 from lookup.capillary.auth import Auth
 from lookup.capillary.errors import (
     AuthenticationFailed,
@@ -60,6 +61,19 @@ class CustomerResult:
     @property
     def warnings(self) -> list[ApiWarning]:
         return list(self.customer.warnings)
+
+
+@dataclass(frozen=True)
+class JsonResult:
+    """An answer of one of the other GET endpoints: its decoded body and where it came from."""
+
+    raw: dict[str, Any]
+    raw_text: str
+    request_id: str | None
+    path: str
+    params: list[tuple[str, str]]
+    status: int
+    elapsed_ms: float
 
 
 @dataclass(frozen=True)
@@ -140,9 +154,11 @@ class CapillaryClient:
             _stamp(exc, query.path, started)
             raise
 
-    def _get_customer(self, query: CustomerQuery, deadline_at: float) -> CustomerResult:
-        path, params = query.path, query.params()
-        extra = {"customer_id": query.customer_id}
+    def _get(
+        self, path: str, params: list[tuple[str, str]], deadline_at: float, customer_id: int
+    ) -> _Answer:
+        """GET with the org's credentials; raise the CapillaryError the answer means."""
+        extra = {"customer_id": customer_id}
         sent = self.auth.headers(self, deadline_at)
         answer = self._send("GET", path, params, sent, None, deadline_at, extra)
         if answer.status == 401 and self.auth.invalidate(sent):
@@ -158,6 +174,38 @@ class CapillaryClient:
         )
         if error is not None:
             raise error
+        return answer
+
+    def get_activity(self, query: ActivityQuery) -> JsonResult:
+        """Return one activity answer (transactions, a bill, coupons, ledger, goodwill) or raise."""
+        started = time.monotonic()
+        try:
+            answer = self._get(
+                query.path, query.params(), started + self.deadline, query.customer_id
+            )
+            if not isinstance(answer.body, dict):
+                raise InvalidResponse(
+                    reason="wrong_shape",
+                    detail=f"expected an object, got {type(answer.body).__name__}",
+                    request_id=answer.request_id,
+                    upstream_status=answer.status,
+                )
+        except CapillaryError as exc:
+            _stamp(exc, query.path, started)
+            raise
+        return JsonResult(
+            raw=answer.body,
+            raw_text=answer.text,
+            request_id=answer.request_id,
+            path=query.path,
+            params=query.params(),
+            status=answer.status,
+            elapsed_ms=answer.elapsed_ms,
+        )
+
+    def _get_customer(self, query: CustomerQuery, deadline_at: float) -> CustomerResult:
+        path, params = query.path, query.params()
+        answer = self._get(path, params, deadline_at, query.customer_id)
         body = answer.body
         if body is None:
             raise InvalidResponse(

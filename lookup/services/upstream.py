@@ -18,7 +18,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 
-from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, CustomerResult, OAuthAuth
+from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, OAuthAuth
+from lookup.capillary.activity import ActivityQuery
 from lookup.capillary.errors import (
     CapillaryError,
     InvalidResponse,
@@ -259,8 +260,13 @@ def serves_stale(error: BaseException) -> bool:
 # -- the call -----------------------------------------------------------------------------------
 
 
-def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lambda: None):
-    """Call Capillary once for the query and return its CustomerResult, or raise.
+def call(
+    org: Org,
+    query: CustomerQuery | ActivityQuery,
+    *,
+    keep_lock: Callable[[], None] = lambda: None,
+):
+    """Call Capillary once for the query and return its CustomerResult (JsonResult), or raise.
 
     Breaker and rate limit first (raising without calling when the org is held back); then
     the call, retried only when that is safe and within the org's deadline and retry budget
@@ -285,7 +291,10 @@ def call(org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lamb
     while True:
         attempt += 1
         try:
-            result: CustomerResult = client.get_customer(query)
+            if isinstance(query, ActivityQuery):
+                result = client.get_activity(query)
+            else:
+                result = client.get_customer(query)
         except CapillaryError as exc:
             delay = should_retry(
                 exc,
