@@ -297,6 +297,8 @@ TABS: tuple[Tab, ...] = (
         ("base", "userGroups", "segments", "customerImage", "associatedImages"),
         "lookup.tabviews.groups",
     ),
+    # Its panels load after the tab is shown, each its own part (lookup.views.activity).
+    Tab("activity", "Activity", (), "lookup.activity.tab.build"),
     Tab("raw", "Raw response", (), "lookup.tabviews.raw"),
 )
 TAB_BY_SLUG = {tab.slug: tab for tab in TABS}

@@ -247,6 +247,8 @@ URL_SAMPLES = {
     "kind": ["customer", "associated"],
     "index": ["0"],
     "org_id": ["{org}"],
+    "name": ["timeline", "transactions", "coupons", "ledger", "goodwill"],
+    "transaction_id": ["566881933001"],
 }
 
 

@@ -1,0 +1,19 @@
+"""The Activity tab itself: the URLs of its panels, which load once the tab is shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lookup.activity.panels import PANELS
+from lookup.links import link
+from lookup.tabs import TabContext
+
+
+def build(ctx: TabContext) -> dict[str, Any]:
+    """Return each panel's URL (the tab fetches nothing itself)."""
+    pairs = tuple(ctx.base_params())
+    return {
+        "activity_panels": [
+            (name, link("activity-panel", (ctx.query.customer_id, name), pairs)) for name in PANELS
+        ]
+    }
