@@ -64,7 +64,7 @@ class Reconciliation:
         parts = [f"{words} {points(value)}" for words, value in self.totals if value]
         told = ", ".join(parts) if parts else "no points events"
         if self.balance is None:
-            return f"The ledger shows {told}: {points(self.ledger_balance)} in all. The record's balance could not be read."
+            return f"The ledger shows {told}: {points(self.ledger_balance)} in all. The record gives no points balance to compare it with."
         if self.agrees:
             return f"{told.capitalize()}: balance {points(self.balance)}, matches."
         gap = self.gap or ZERO
