@@ -1,7 +1,7 @@
 """The activity endpoints: transactions, bills, coupons, points ledger and goodwill requests.
 
 Built per customer from the record the sandbox already serves, so they agree with it:
-the REGULAR bills add up to `cumulativePurchases`, and the ledger's events (bills'
+the REGULAR bills add up to `lifetimePurchases` (else the summary's `cumulativePurchases`), and the ledger's events (bills'
 points, returns, redemptions, expiries, adjustments, goodwill) add up to `loyaltyPoints`.
 Some customers deliberately do not add up: one in seven misses a redemption in its
 ledger (`LEDGER_GAP`), another one in seven has a ledger that keeps only the last
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .data import cached_customer
+from .jsonout import raw_value
 from .model import iso
 
 LEDGER_GAP, LEDGER_SHORT = 3, 5  # customer_id % 7
@@ -75,6 +76,16 @@ def _error(status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:
     return status, {"errors": [{"status": False, "code": code, "message": message}]}
 
 
+def to_decimal(value: Any) -> Decimal | None:
+    """Return a number sent as int, float or text as a Decimal, or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+
+
 def _num(value: Decimal) -> float:
     return float(value)
 
@@ -108,7 +119,10 @@ def build_activity(customer_id: int, today: date) -> Activity | None:
         return None
     rng = random.Random(customer_id * 7919 + 17)
     summary = customer.points_summary or {}
-    purchases = Decimal(str(summary.get("cumulativePurchases") or 0)).quantize(CENT)
+    # The record's lifetimePurchases (what the header shows), else the points summary's.
+    lifetime_purchases = raw_value(customer.base.get("loyaltyInfo", {}).get("lifetimePurchases"))
+    purchases = to_decimal(lifetime_purchases) or to_decimal(summary.get("cumulativePurchases"))
+    purchases = purchases.quantize(CENT) if purchases and purchases > 0 else Decimal(0)
     lifetime = Decimal(str(summary.get("lifetimePoints") or 0)).quantize(Decimal(1))
     redeemed = Decimal(str(summary.get("redeemed") or 0)).quantize(Decimal(1))
     expired = Decimal(str(summary.get("expired") or 0)).quantize(Decimal(1))
