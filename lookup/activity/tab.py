@@ -10,10 +10,11 @@ from lookup.tabs import TabContext
 
 
 def build(ctx: TabContext) -> dict[str, Any]:
-    """Return each panel's URL (the tab fetches nothing itself)."""
+    """Return each panel's URL and the panel it loads after (the tab fetches nothing itself)."""
     pairs = tuple(ctx.base_params())
     return {
         "activity_panels": [
-            (name, link("activity-panel", (ctx.query.customer_id, name), pairs)) for name in PANELS
+            (name, link("activity-panel", (ctx.query.customer_id, name), pairs), after)
+            for name, after in zip(PANELS, ("", *PANELS), strict=False)
         ]
     }

@@ -54,7 +54,10 @@ def _render(
         retry_url=context.get("retry_url") or panel_url(lookup, name, refresh=True),
     )
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, f"{TEMPLATE}#panel-{name}", context)
+        response = render(request, f"{TEMPLATE}#panel-{name}", context)
+        # The tab loads its panels in turn: the next one listens for this event.
+        response["HX-Trigger-After-Settle"] = f"activity-{name}-loaded"
+        return response
     return render(request, PAGE, context)
 
 
