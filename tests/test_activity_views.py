@@ -153,3 +153,11 @@ def test_plain_get_gets_a_page(agent_client):
     response = agent_client.get(f"/customers/{TYPICAL}/activity/goodwill/")
     assert response.status_code == HTTPStatus.OK
     assert "<html" in response.content.decode().lower()
+
+
+def test_raw_answer_for_loyalty_ops_only(as_role):
+    ops = panel(as_role(roles.LOYALTY_OPS), "goodwill").content.decode()
+    assert "Raw answer" in ops and "goodwillRequest" in ops
+    assert AuditRecord.objects.filter(action="raw", detail="activity:goodwill").exists()
+    agent = panel(as_role(roles.CALL_CENTRE_AGENT), "goodwill").content.decode()
+    assert "Raw answer" not in agent

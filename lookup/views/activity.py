@@ -8,7 +8,9 @@ An htmx request gets the panel's fragment; a plain GET the panel on a page of it
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -45,6 +47,19 @@ def panel_url(
 def _render(
     request: HttpRequest, lookup: access.Lookup, name: str, context: dict[str, Any]
 ) -> HttpResponse:
+    data = context.get("data")
+    if isinstance(data, activity_service.PanelData) and roles.may_see_raw(request.user):
+        # Loyalty ops see the answer as Capillary sent it, like the Raw response tab.
+        context["raw_json"] = json.dumps(data.raw, indent=2, ensure_ascii=False)
+        context["raw_request"] = f"GET {data.query.path}?{urlencode(data.query.params())}"
+        audit.record(
+            request,
+            audit.Action.RAW,
+            org=lookup.org,
+            customer_id=lookup.query.customer_id,
+            source=lookup.query.source,
+            detail=f"activity:{name}",
+        )
     context.update(
         org=lookup.org,
         query=lookup.query,
