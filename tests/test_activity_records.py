@@ -115,3 +115,14 @@ def test_goodwill_shifted_dates_shown_as_given():
 def test_goodwill_2022():
     requests = goodwill_from_raw(sample("get_goodwill_requests_v2_2022.json"))
     assert requests and {r.status for r in requests} <= {"APPROVED", "PENDING", "REJECTED"}
+
+
+@pytest.mark.parametrize(
+    "name", ["get_points_transfers_v2_2022.json", "get_points_transfers_v2_2025.json"]
+)
+def test_points_transfers(name):
+    from lookup.capillary.records.activity import transfers_from_raw
+
+    transfers = transfers_from_raw(sample(name))
+    assert transfers and all(t.points > 0 and t.counterpart_id for t in transfers)
+    assert all(t.when is not None and t.when.tzinfo is None for t in transfers)

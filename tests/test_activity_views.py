@@ -161,3 +161,13 @@ def test_raw_answer_for_loyalty_ops_only(as_role):
     assert AuditRecord.objects.filter(action="raw", detail="activity:goodwill").exists()
     agent = panel(as_role(roles.CALL_CENTRE_AGENT), "goodwill").content.decode()
     assert "Raw answer" not in agent
+
+
+def test_points_transfers_beside_the_ledger(agent_client, sandbox):
+    with_transfers = TYPICAL + 11 - TYPICAL % 11  # the sandbox's customers with transfers
+    body = panel(agent_client, "ledger", with_transfers).content.decode()
+    assert "Received from" in body and "Sent to" in body
+    assert "No points transfers." in panel(agent_client, "ledger", TYPICAL + 1).content.decode()
+    assert sandbox.activity_calls("transfers", TYPICAL + 1) == 1
+    panel(agent_client, "ledger", TYPICAL + 1)
+    assert sandbox.activity_calls("transfers", TYPICAL + 1) == 1  # "none" is cached too

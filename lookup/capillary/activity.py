@@ -17,6 +17,7 @@ PANELS = {
     "coupons": "Coupons (GET /v2/customers/coupons)",
     "ledger": "Points ledger (GET /v2/pointsLedger/getCustomerLedgerInfo)",
     "goodwill": "Goodwill requests (GET /v2/customers/{id}/goodwillRequest)",
+    "transfers": "Points transfers (GET /v2/customers/{id}/pointsTransfers)",
 }
 TRANSACTION_EMBEDS = "BILL_STORE_DETAILS,BILL_POINTS"
 BILL_TYPES = ("REGULAR", "RETURN", "NOT_INTERESTED", "NOT_INTERESTED_RETURN")
@@ -36,6 +37,8 @@ class ActivityQuery:
     account_id: str = ""
     # The record's queries name their embeds; an activity query has none.
     embed: frozenset[str] = frozenset()
+    # Capillary codes that mean "nothing to list" (an empty answer, cached like any other).
+    empty_codes: frozenset[int] = frozenset()
 
     def params(self) -> list[tuple[str, str]]:
         return sorted(self.pairs)
@@ -104,9 +107,8 @@ def ledger(customer_id: int, source: str = "INSTORE", page: int = 0) -> Activity
         ("offset", str(page)),
         ("isFilterBasedOnDate", "false"),
     )
-    return ActivityQuery(
-        "ledger", customer_id, "/v2/pointsLedger/getCustomerLedgerInfo", pairs, source
-    )
+    path = "/v2/pointsLedger/getCustomerLedgerInfo"
+    return ActivityQuery("ledger", customer_id, path, pairs, source, empty_codes=frozenset({11003}))
 
 
 def goodwill(customer_id: int, source: str = "INSTORE") -> ActivityQuery:
@@ -114,3 +116,9 @@ def goodwill(customer_id: int, source: str = "INSTORE") -> ActivityQuery:
     return ActivityQuery(
         "goodwill", customer_id, f"/v2/customers/{customer_id}/goodwillRequest", (), source
     )
+
+
+def transfers(customer_id: int, source: str = "INSTORE") -> ActivityQuery:
+    """Return the points the customer sent to and received from others (no paging block)."""
+    path = f"/v2/customers/{customer_id}/pointsTransfers"
+    return ActivityQuery("transfers", customer_id, path, (), source, empty_codes=frozenset({814}))

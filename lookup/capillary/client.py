@@ -155,9 +155,17 @@ class CapillaryClient:
             raise
 
     def _get(
-        self, path: str, params: list[tuple[str, str]], deadline_at: float, customer_id: int
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        deadline_at: float,
+        customer_id: int,
+        empty_codes: frozenset[int] = frozenset(),
     ) -> _Answer:
-        """GET with the org's credentials; raise the CapillaryError the answer means."""
+        """GET with the org's credentials; raise the CapillaryError the answer means.
+
+        An error whose code is in `empty_codes` ("no entries") is an empty answer, not a failure.
+        """
         extra = {"customer_id": customer_id}
         sent = self.auth.headers(self, deadline_at)
         answer = self._send("GET", path, params, sent, None, deadline_at, extra)
@@ -172,7 +180,7 @@ class CapillaryClient:
             headers=answer.headers,
             request_id=answer.request_id,
         )
-        if error is not None:
+        if error is not None and getattr(error, "code", None) not in empty_codes:
             raise error
         return answer
 
@@ -181,7 +189,11 @@ class CapillaryClient:
         started = time.monotonic()
         try:
             answer = self._get(
-                query.path, query.params(), started + self.deadline, query.customer_id
+                query.path,
+                query.params(),
+                started + self.deadline,
+                query.customer_id,
+                query.empty_codes,
             )
             if not isinstance(answer.body, dict):
                 raise InvalidResponse(

@@ -34,6 +34,8 @@ ITEMS = ("Television 55in", "Headphones", "Coffee beans 1kg", "T-shirt", "Rice 5
 
 _TRANSACTIONS = re.compile(r"^/v2/customers/(\d+)/transactions/?$")
 _GOODWILL = re.compile(r"^/v2/customers/(\d+)/goodwillRequest/?$")
+_TRANSFERS = re.compile(r"^/v2/customers/(\d+)/pointsTransfers/?$")
+TRANSFERS_EVERY = 11  # customers whose ID divides by this sent and received points
 _BILL = re.compile(r"^/v2/transactions/(\d+)/?$")
 _COUPONS = "/v2/customers/coupons"
 _LEDGER = "/v2/pointsLedger/getCustomerLedgerInfo"
@@ -45,6 +47,7 @@ def panel_of(path: str) -> tuple[str, str] | None:
     for name, pattern in (
         ("transactions", _TRANSACTIONS),
         ("goodwill", _GOODWILL),
+        ("transfers", _TRANSFERS),
         ("bill", _BILL),
     ):
         match = pattern.match(path)
@@ -60,7 +63,7 @@ def panel_of(path: str) -> tuple[str, str] | None:
 def customer_of(panel: str, path_id: str, query: str) -> int | None:
     """Return the customer an activity request is about (for faults and call counts)."""
     params = _params(query)
-    if panel in ("transactions", "goodwill"):
+    if panel in ("transactions", "goodwill", "transfers"):
         return int(path_id)
     if panel == "bill":
         return int(path_id) // BILL_ID_SPAN
@@ -98,6 +101,7 @@ class Activity:
     ledger: list[dict[str, Any]]
     coupons: list[dict[str, Any]]
     goodwill: list[dict[str, Any]]
+    transfers: list[dict[str, Any]]
 
 
 def _spread(total: Decimal, parts: int, rng: random.Random, step: Decimal) -> list[Decimal]:
@@ -172,6 +176,7 @@ def build_activity(customer_id: int, today: date) -> Activity | None:
     if adjusted:
         _event(ledger, "ManualPointsAdjustment", adjusted, moment(), reason="Service recovery")
     goodwill = _goodwill(customer_id, goodwill_points, rng, moment, ledger)
+    transfers = _transfers(customer_id, moment, ledger) if lifetime > 200 else []
     ledger.sort(key=lambda e: e["_when"], reverse=True)
     kind = customer_id % 7
     if kind == LEDGER_GAP:
@@ -185,7 +190,7 @@ def build_activity(customer_id: int, today: date) -> Activity | None:
         entry["eventLogId"] = customer_id * BILL_ID_SPAN + 500 + number
     bills.sort(key=lambda b: b["_when"], reverse=True)
     coupons = _coupons(customer_id, rng, now, bills)
-    return Activity(bills, ledger, coupons, goodwill)
+    return Activity(bills, ledger, coupons, goodwill, transfers)
 
 
 def _bill(
@@ -350,6 +355,36 @@ def _goodwill(customer_id, points, rng, moment, ledger) -> list[dict[str, Any]]:
     return out
 
 
+def _transfers(customer_id, moment, ledger) -> list[dict[str, Any]]:
+    """Return one transfer received and one sent, of equal points (the balance is unchanged)."""
+    if customer_id % TRANSFERS_EVERY:
+        return []
+    out = []
+    for n, kind in enumerate(("ADDITION", "DEDUCTION"), start=1):
+        when = moment()
+        other = customer_id + n
+        sender, receiver = (other, customer_id) if kind == "ADDITION" else (customer_id, other)
+        out.append(
+            {
+                "toEntityId": receiver,
+                "toEntityType": "CUSTOMER",
+                "fromEntityId": sender,
+                "fromEntityType": "CUSTOMER",
+                "pointsTransferDate": when.strftime("%Y-%m-%d %H:%M:%S"),
+                "pointsTransferred": 100.0,
+                "transferId": customer_id % 1000000 * 10 + n,
+                "transferType": kind,
+                "transferredFrom": {"userId": sender, "firstName": "", "lastName": ""},
+                "transferredTo": {"userId": receiver, "firstName": "", "lastName": ""},
+                "notes": "family pooling",
+                "programName": PROGRAM,
+            }
+        )
+        points = Decimal(100) if kind == "ADDITION" else Decimal(-100)
+        _event(ledger, "PointsTransfer", points, when)
+    return out
+
+
 def _coupons(customer_id, rng, now, bills) -> list[dict[str, Any]]:
     """Return coupons in every status: active, redeemed on a bill, expired, used up."""
     store = {"code": "doc123", "name": "DocStore"}
@@ -451,6 +486,10 @@ def activity_response(
             "customers": [{"id": customer_id, "coupons": found.coupons}],
         }
         return 200, {"entity": body, "warnings": [], "errors": [], "success": True}
+    if panel == "transfers":
+        if not found.transfers:
+            return _error(200, 814, "No points transfers found")
+        return 200, {"data": found.transfers, "warnings": [], "errors": []}
     if panel == "goodwill":
         paging = {"limit": 10, "offset": 0, "total": len(found.goodwill)}
         return 200, {"pagination": paging, "data": found.goodwill, "warnings": [], "errors": []}

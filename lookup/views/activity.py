@@ -21,7 +21,7 @@ from lookup import access, audit, roles, services
 from lookup.activity import panels
 from lookup.capillary import CapillaryError
 from lookup.capillary import activity as q
-from lookup.capillary.records.activity import Bill, goodwill_from_raw
+from lookup.capillary.records.activity import Bill, goodwill_from_raw, transfers_from_raw
 from lookup.links import link
 from lookup.services import activity as activity_service
 from lookup.views import common
@@ -165,12 +165,20 @@ def _coupons(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> Http
 
 
 def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpResponse:
-    query = q.ledger(lookup.query.customer_id, lookup.query.source)
-    result = activity_service.fetch_panels(lookup.org, {"p": query}, refresh=refresh)["p"]
-    _audit(request, lookup, "ledger", [result])
-    context: dict[str, Any] = {"data": result}
+    customer_id, source = lookup.query.customer_id, lookup.query.source
+    # The ledger and the transfers: two parts, fetched side by side; either may fail alone.
+    queries = {
+        "ledger": q.ledger(customer_id, source),
+        "transfers": q.transfers(customer_id, source),
+    }
+    results = activity_service.fetch_panels(lookup.org, queries, refresh=refresh)
+    _audit(request, lookup, "ledger", list(results.values()))
+    result, transfers = results["ledger"], results["transfers"]
+    context: dict[str, Any] = {"data": result, "transfers_data": transfers}
     if not isinstance(result, CapillaryError):
         context.update(panels.ledger(result))
+    if not isinstance(transfers, CapillaryError):
+        context["transfers"] = transfers_from_raw(transfers.raw)
     return _render(request, lookup, "ledger", context)
 
 

@@ -413,6 +413,40 @@ class Ledger:
         )
 
 
+@dataclass(frozen=True)
+class PointsTransfer:
+    """Points sent to or received from another customer; the other side by ID only."""
+
+    transfer_id: int | None
+    when: datetime | None  # offset-less in the answer: server-local time
+    points: Decimal
+    received: bool  # ADDITION (received) or DEDUCTION (sent)
+    counterpart_id: int | None
+    program: str
+    notes: str
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any], customer_id: int | None = None) -> PointsTransfer:
+        received = _s(raw.get("transferType")).upper() == "ADDITION"
+        other = _d(raw.get("transferredFrom" if received else "transferredTo"))
+        counterpart = _i(other.get("userId"))
+        if counterpart is None:
+            counterpart = _i(raw.get("fromEntityId" if received else "toEntityId"))
+        return cls(
+            transfer_id=_i(raw.get("transferId")),
+            when=_when(raw.get("pointsTransferDate")),
+            points=abs(to_decimal(raw.get("pointsTransferred")) or ZERO),
+            received=received,
+            counterpart_id=counterpart,
+            program=_s(raw.get("programName")),
+            notes=_s(raw.get("notes")),
+        )
+
+
+def transfers_from_raw(raw: dict[str, Any]) -> tuple[PointsTransfer, ...]:
+    return tuple(PointsTransfer.from_raw(item) for item in _l(raw.get("data")))
+
+
 # -- goodwill -------------------------------------------------------------------------------
 
 
