@@ -171,3 +171,15 @@ def test_points_transfers_beside_the_ledger(agent_client, sandbox):
     assert sandbox.activity_calls("transfers", TYPICAL + 1) == 1
     panel(agent_client, "ledger", TYPICAL + 1)
     assert sandbox.activity_calls("transfers", TYPICAL + 1) == 1  # "none" is cached too
+
+
+def test_date_filter_is_sent_upstream(agent_client):
+    import re
+
+    everything = panel(agent_client, "transactions").content.decode()
+    total = int(re.search(r"of (\d+), newest first", everything).group(1))
+    some = panel(agent_client, "transactions", **{"from": "2000-01-01", "to": "2000-12-31"})
+    assert "No bills match this filter" in some.content.decode()
+    assert total > 0
+    bad = panel(agent_client, "transactions", **{"from": "2025-02-01", "to": "2025-01-01"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
