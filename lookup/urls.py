@@ -19,6 +19,11 @@ urlpatterns = [
         "customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"
     ),
     path(
+        "customers/<str:customer_id>/activity/bills/",
+        activity.bill_by_number,
+        name="activity-bill-number",
+    ),
+    path(
         "customers/<str:customer_id>/activity/bills/<int:transaction_id>/",
         activity.bill,
         name="activity-bill",

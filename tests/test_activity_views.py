@@ -183,3 +183,16 @@ def test_date_filter_is_sent_upstream(agent_client):
     assert total > 0
     bad = panel(agent_client, "transactions", **{"from": "2025-02-01", "to": "2025-01-01"})
     assert bad.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_bill_by_number_only_this_customers(agent_client, sandbox):
+    url = f"/customers/{TYPICAL}/activity/bills/"
+    mine = agent_client.get(url, {"number": "B00000-001"}, **HX)
+    assert mine.status_code == HTTPStatus.OK and "sku_" in mine.content.decode()
+    # The same number exists for another customer: not shown here.
+    other = agent_client.get(
+        f"/customers/{TYPICAL + 1}/activity/bills/", {"number": "B00000-001"}, **HX
+    )
+    assert "No bill numbered B00000-001 for this customer" in other.content.decode()
+    assert "sku_" not in other.content.decode()
+    assert agent_client.get(url, {"number": ""}, **HX).status_code == HTTPStatus.BAD_REQUEST

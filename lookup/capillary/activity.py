@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 # Panel name -> what it is, in words (error cards, the raw tab).
 PANELS = {
@@ -89,6 +89,12 @@ def bill(
     bill_type = bill_type if bill_type in BILL_TYPES else "REGULAR"
     pairs = (("type", bill_type), ("tenders", "true"), ("credit_notes", "true"))
     return ActivityQuery("bill", customer_id, f"/v2/transactions/{transaction_id}", pairs, source)
+
+
+def bill_by_number(customer_id: int, number: str, source: str = "INSTORE") -> ActivityQuery:
+    """Return the bills with this number, any customer's (numbers repeat): check whose."""
+    path = f"/v2/transactions/getByBillNumber/{quote(number, safe='')}"
+    return ActivityQuery("bill", customer_id, path, (), source, empty_codes=frozenset({688}))
 
 
 def coupons(customer_id: int, source: str = "INSTORE") -> ActivityQuery:

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
-from .data import cached_customer
+from .data import SEED_IDS, cached_customer
 from .jsonout import raw_value
 from .model import iso
 
@@ -37,6 +37,8 @@ _GOODWILL = re.compile(r"^/v2/customers/(\d+)/goodwillRequest/?$")
 _TRANSFERS = re.compile(r"^/v2/customers/(\d+)/pointsTransfers/?$")
 TRANSFERS_EVERY = 11  # customers whose ID divides by this sent and received points
 _BILL = re.compile(r"^/v2/transactions/(\d+)/?$")
+_BILL_NUMBER = re.compile(r"^/v2/transactions/getByBillNumber/([^/]+)/?$")
+_NUMBER = re.compile(r"^B(\d{5})-(\d{3})$")
 _COUPONS = "/v2/customers/coupons"
 _LEDGER = "/v2/pointsLedger/getCustomerLedgerInfo"
 CENT = Decimal("0.01")
@@ -49,6 +51,7 @@ def panel_of(path: str) -> tuple[str, str] | None:
         ("goodwill", _GOODWILL),
         ("transfers", _TRANSFERS),
         ("bill", _BILL),
+        ("bill_number", _BILL_NUMBER),
     ):
         match = pattern.match(path)
         if match:
@@ -67,6 +70,8 @@ def customer_of(panel: str, path_id: str, query: str) -> int | None:
         return int(path_id)
     if panel == "bill":
         return int(path_id) // BILL_ID_SPAN
+    if panel == "bill_number":
+        return None  # bill numbers are not one customer's
     text = params.get("id" if panel == "coupons" else "identifierValue", "")
     return int(text) if text.isdigit() else None
 
@@ -450,6 +455,8 @@ def activity_response(
 ) -> tuple[int, dict[str, Any]]:
     """Answer one activity GET: return (HTTP status, JSON body)."""
     params = _params(query)
+    if panel == "bill_number":
+        return _bills_numbered(unquote(path_id), today)
     customer_id = customer_of(panel, path_id, query)
     if customer_id is None:
         return _error(400, 8013, "Invalid identifier")
@@ -512,6 +519,29 @@ def activity_response(
         "ledgerEntries": chunk,
         "warnings": [],
     }
+
+
+def _bills_numbered(number: str, today: date) -> tuple[int, dict[str, Any]]:
+    """Answer getByBillNumber: every customer's bill with this number (numbers repeat).
+
+    Bill numbers carry the last five digits of their customer's ID, so B00000-001 is bill
+    1 of 100000000 and of any seed customer ending in 00000.
+    """
+    match = _NUMBER.match(number)
+    found = []
+    if match:
+        tail = int(match.group(1))
+        for customer_id in (100_000_000 + tail, *SEED_IDS):
+            if customer_id % 100000 != tail:
+                continue
+            activity = build_activity(customer_id, today)
+            for bill in activity.bills if activity else ():
+                if bill["billNumber"] == number:
+                    found.append(_bill_detail(bill))
+    if not found:
+        return _error(200, 688, "Bill number not found")
+    paging = {"limit": 100, "offset": 0, "total": len(found)}
+    return 200, {"pagination": paging, "data": found, "warnings": [], "errors": []}
 
 
 def _bill_detail(bill: dict[str, Any]) -> dict[str, Any]:

@@ -147,6 +147,7 @@ def _transactions(request: HttpRequest, lookup: access.Lookup, refresh: bool) ->
         base.append(("org", lookup.org_param))
     context["filter_base"] = base
     context["filter_url"] = panel_url(lookup, "transactions")
+    context["bill_number_url"] = link("activity-bill-number", (lookup.query.customer_id,))
     return _render(request, lookup, "transactions", context)
 
 
@@ -230,15 +231,33 @@ def bill(request: HttpRequest, lookup: access.Lookup, transaction_id: int) -> Ht
     """Show one bill's line items, only when the bill is this customer's."""
     bill_type = request.GET.get("type", "REGULAR").upper()
     query = q.bill(lookup.query.customer_id, transaction_id, bill_type, lookup.query.source)
+    return _show_bill(request, lookup, query)
+
+
+@vary_on_headers("HX-Request")
+@access.customer_access_required
+@require_GET
+def bill_by_number(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
+    """Find a bill by its number; show it only when it is this customer's (numbers repeat)."""
+    number = request.GET.get("number", "").strip()
+    if not number or len(number) > 100:
+        return common.bad_input(request, "Give a bill number (up to 100 characters).")
+    query = q.bill_by_number(lookup.query.customer_id, number, lookup.query.source)
+    return _show_bill(request, lookup, query, number=number)
+
+
+def _show_bill(
+    request: HttpRequest, lookup: access.Lookup, query: q.ActivityQuery, number: str = ""
+) -> HttpResponse:
     result = activity_service.fetch_panels(lookup.org, {"p": query})["p"]
-    context: dict[str, Any] = {"data": result}
+    context: dict[str, Any] = {"data": result, "number": number}
     if not isinstance(result, CapillaryError):
-        found = Bill.from_raw(result.raw)
+        found = Bill.of_customer(result.raw, lookup.query.customer_id)
         stores = store_limit(request, lookup)
-        if found.transaction.customer_id != lookup.query.customer_id or (
-            stores is not None and found.transaction.store_code.upper() not in stores
-        ):
-            # A bill of someone else (bill numbers repeat across customers) is never shown.
+        if found is not None and stores is not None:
+            found = found if found.transaction.store_code.upper() in stores else None
+        if found is None and not number:
+            # A bill of someone else is never shown, nor said to exist.
             return access.deny(
                 request, org=lookup.org, customer_id=lookup.query.customer_id, detail="bill"
             )

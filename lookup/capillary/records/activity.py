@@ -184,6 +184,15 @@ class Bill:
     note: str
 
     @classmethod
+    def of_customer(cls, raw: dict[str, Any], customer_id: int) -> Bill | None:
+        """Return this customer's bill from a by-ID or by-number answer, or None."""
+        items = _l(raw["data"]) if isinstance(raw.get("data"), list) else [raw]
+        for item in items:
+            if _i(item.get("customerId")) == customer_id:
+                return cls.from_raw(item)
+        return None
+
+    @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> Bill:
         if isinstance(raw.get("data"), list):  # by bill number: the bill inside a list
             raw = next(iter(_l(raw["data"])), {})
