@@ -116,3 +116,7 @@ def test_timeline_filter_by_kind(agent_client):
     assert "event-goodwill" in text and "event-bill" not in text and "event-points" not in text
     everything = timeline_text(agent_client, TYPICAL)
     assert "event-bill" in everything and "event-coupon" in everything
+
+
+def test_timeline_shows_points_expiring(agent_client):
+    assert "Points expiring" in timeline_text(agent_client, 566881933)

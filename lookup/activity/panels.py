@@ -166,7 +166,7 @@ def timeline_context(
 ) -> dict[str, Any]:
     """Merge the panels that answered with the record's tier history; reconcile the balance.
 
-    `record` holds the record's "points" and "slabHistory" parts (data or error).
+    `record` holds the record's "points", "slabHistory" and "expirySchedules" parts.
     """
 
     def ok(name: str) -> Any:
@@ -180,6 +180,7 @@ def timeline_context(
     goodwill = goodwill_from_raw(ok("goodwill").raw) if ok("goodwill") else ()
     history = getattr(ok_part(record, "slabHistory"), "customer", None)
     tiers = history.slab_history if history is not None else ()
+    schedule = getattr(ok_part(record, "expirySchedules"), "customer", None)
     balance_part = getattr(ok_part(record, "points"), "customer", None)
     summary = balance_part.points_summary if balance_part is not None else None
     events = timeline.build(
@@ -188,6 +189,7 @@ def timeline_context(
         tiers=tiers,
         coupons=coupons,
         goodwill=goodwill,
+        expiring=schedule.expiry_schedules if schedule is not None else (),
         now=now,
     )
     reconciliation = None

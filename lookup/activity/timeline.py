@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from lookup.activity.reconcile import no_points_reason, points, running_balances
-from lookup.capillary.records import SlabChange
+from lookup.capillary.records import ExpirySchedule, SlabChange
 from lookup.capillary.records.activity import Coupon, GoodwillRequest, LedgerEntry, Transaction
 
 # Kind slug -> label, in the order the filter lists them.
@@ -90,6 +90,17 @@ def _tiers(changes: Iterable[SlabChange]) -> Iterable[Event]:
         )
 
 
+def _expiring(schedules: Iterable[ExpirySchedule], now: datetime) -> Iterable[Event]:
+    """Points due to expire (the record's expiry schedule), from today on."""
+    for schedule in schedules:
+        if schedule.expiry_date is None or not schedule.points:
+            continue
+        when, server = _aware(schedule.expiry_date)
+        if when >= now:
+            title = f"Points expiring: {points(schedule.points)}"
+            yield Event(when, "points", title, "expiry schedule", -schedule.points, None, server)
+
+
 def _coupons(coupons: Iterable[Coupon], now: datetime) -> Iterable[Event]:
     for c in coupons:
         name = c.description or c.series_name or f"series {c.series_id}"
@@ -134,6 +145,7 @@ def build(
     tiers: Sequence[SlabChange] = (),
     coupons: Sequence[Coupon] = (),
     goodwill: Sequence[GoodwillRequest] = (),
+    expiring: Sequence[ExpirySchedule] = (),
     now: datetime | None = None,
 ) -> list[Event]:
     """Return every event, newest first."""
@@ -144,6 +156,7 @@ def build(
         *_tiers(tiers),
         *_coupons(coupons, now),
         *_goodwill(goodwill),
+        *_expiring(expiring, now),
     ]
     return sorted(events, key=lambda e: e.when, reverse=True)
 

@@ -28,7 +28,8 @@ from lookup.views import common
 
 TEMPLATE = "lookup/activity/panels.html"
 PAGE = "lookup/activity/page.html"
-RECORD_PARTS = ("points", "slabHistory")
+# The record's parts the timeline merges in (one call for those not cached).
+RECORD_PARTS = ("points", "slabHistory", "expirySchedules")
 
 
 def panel_url(
