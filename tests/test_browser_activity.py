@@ -9,7 +9,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TYPICAL = 100_000_000
-README_IMAGE = Path(__file__).resolve().parent.parent / "docs" / "customer-page-activity.png"
+# The README's picture (docs/customer-page-activity.png) is a copy of this screenshot.
+README_SHOT = "activity-readme"
 
 
 def open_activity(page, live_server):
@@ -27,11 +28,11 @@ def test_activity_tab(signed_in_page, live_server, screenshot):
     page = signed_in_page
     open_activity(page, live_server)
     assert "Why the balance is what it is" in page.inner_text("#activity-timeline")
-    screenshot("activity-tab")
+    full_page = Path(screenshot("activity-tab"))
     # The README's picture: the tab's timeline and reconciliation, as a person first sees them.
     page.locator("#activity-timeline").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -120)")
-    page.screenshot(path=str(README_IMAGE))
+    page.screenshot(path=str(full_page.with_name(f"{README_SHOT}.png")))
 
     # Page through the transactions: older, then back to the newest.
     panel = page.locator("#activity-transactions")
