@@ -24,7 +24,7 @@ from lookup import audit, roles, tabs, throttle, viewer
 from lookup.capillary import CustomerQuery, InvalidQuery
 from lookup.inputs import whole_number
 from lookup.middleware import set_customer, set_user
-from lookup.models import Org
+from lookup.models import Org, OrgAccess
 
 View = Callable[..., HttpResponse]
 # Tabs only some roles may open: slug -> predicate on the user.
@@ -60,6 +60,14 @@ def allowed_sources(user: AbstractBaseUser, org: Org) -> set[str] | None:
     if found is None:
         return set()
     return found[1]
+
+
+def allowed_stores(user: AbstractBaseUser, org: Org) -> set[str] | None:
+    """Return the store codes whose transactions this user sees in the org, None for all."""
+    if user.is_superuser:
+        return None
+    grant = OrgAccess.objects.filter(user_id=user.pk, org=org).first()
+    return grant.allowed_store_codes() if grant is not None else set()
 
 
 def resolve_org(user: AbstractBaseUser, slug: str | None) -> Org | None:

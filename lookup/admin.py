@@ -218,7 +218,7 @@ class OrgAdmin(admin.ModelAdmin):
 
 @admin.register(OrgAccess)
 class OrgAccessAdmin(GrantBounds, admin.ModelAdmin):
-    list_display = ["user", "org", "sources"]
+    list_display = ["user", "org", "sources", "store_codes"]
     list_filter = ["org"]
     search_fields = ["user__username", "org__name"]
     autocomplete_fields = ["user"]

@@ -143,6 +143,15 @@ class OrgAccess(models.Model):
         help_text="Comma-separated sources this user may see (e.g. INSTORE,WECHAT); blank = all.",
     )
 
+    store_codes = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=(
+            "Comma-separated store codes whose transactions this user sees in the Activity "
+            "tab (store managers); blank = every store."
+        ),
+    )
+
     class Meta:
         unique_together = [("user", "org")]
         verbose_name = "org access grant"
@@ -154,6 +163,11 @@ class OrgAccess(models.Model):
         """Return the sources granted, or None for all of them."""
         names = {s.strip().upper() for s in self.sources.split(",") if s.strip()}
         return names or None
+
+    def allowed_store_codes(self) -> set[str] | None:
+        """Return the store codes whose bills this grant shows, or None for every store."""
+        codes = {s.strip().upper() for s in self.store_codes.split(",") if s.strip()}
+        return codes or None
 
 
 class UserPreference(models.Model):

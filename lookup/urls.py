@@ -9,7 +9,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from lookup.throttle import ThrottledAuthenticationForm
-from lookup.views import customer, health, images, preferences, search
+from lookup.views import activity, customer, health, images, preferences, search
 
 urlpatterns = [
     path("", search.search, name="search"),
@@ -22,6 +22,21 @@ urlpatterns = [
     path("customers/<str:customer_id>/", customer.customer, name="customer"),
     path(
         "customers/<str:customer_id>/tabs/<slug:slug>/", customer.customer_tab, name="customer-tab"
+    ),
+    path(
+        "customers/<str:customer_id>/activity/bills/",
+        activity.bill_by_number,
+        name="activity-bill-number",
+    ),
+    path(
+        "customers/<str:customer_id>/activity/bills/<int:transaction_id>/",
+        activity.bill,
+        name="activity-bill",
+    ),
+    path(
+        "customers/<str:customer_id>/activity/<slug:name>/",
+        activity.panel,
+        name="activity-panel",
     ),
     path(
         "customers/<str:customer_id>/images/<slug:kind>/<whole:index>/",

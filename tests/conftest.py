@@ -273,6 +273,8 @@ URL_SAMPLES = {
     "index": ["0"],
     "org_id": ["{org}"],
     "pk": ["1"],
+    "name": ["timeline", "transactions", "coupons", "ledger", "goodwill"],
+    "transaction_id": ["566881933001"],
 }
 
 

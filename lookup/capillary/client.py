@@ -17,6 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
+from lookup.capillary.activity import ActivityQuery
 from lookup.capillary.auth import Auth
 from lookup.capillary.errors import (
     AuthenticationFailed,
@@ -64,6 +65,19 @@ class CustomerResult:
     @property
     def warnings(self) -> list[ApiWarning]:
         return list(self.customer.warnings)
+
+
+@dataclass(frozen=True)
+class JsonResult:
+    """An answer of one of the other GET endpoints: its decoded body and where it came from."""
+
+    raw: dict[str, Any]
+    raw_text: str
+    request_id: str | None
+    path: str
+    params: list[tuple[str, str]]
+    status: int
+    elapsed_ms: float
 
 
 @dataclass(frozen=True)
@@ -192,9 +206,17 @@ class CapillaryClient:
             raise
 
     def _get(
-        self, path: str, params: list[tuple[str, str]], extra: dict[str, Any], deadline_at: float
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        extra: dict[str, Any],
+        deadline_at: float,
+        empty_codes: frozenset[int] = frozenset(),
     ) -> _Answer:
-        """GET once (renewing a revoked OAuth token once); raise the error the answer means."""
+        """GET once (renewing a revoked OAuth token once); raise the error the answer means.
+
+        An error whose code is in `empty_codes` ("no entries") is an empty answer, not a failure.
+        """
         sent = self.auth.headers(self, deadline_at)
         answer = self._send("GET", path, params, sent, None, deadline_at, extra)
         if answer.status == 401 and self.auth.invalidate(sent):
@@ -208,9 +230,40 @@ class CapillaryClient:
             headers=answer.headers,
             request_id=answer.request_id,
         )
-        if error is not None:
+        if error is not None and getattr(error, "code", None) not in empty_codes:
             raise error
         return answer
+
+    def get_activity(self, query: ActivityQuery) -> JsonResult:
+        """Return one activity answer (transactions, a bill, coupons, ledger, goodwill) or raise."""
+        started = time.monotonic()
+        try:
+            answer = self._get(
+                query.path,
+                query.params(),
+                {"customer_id": query.customer_id},
+                started + self.deadline,
+                query.empty_codes,
+            )
+            if not isinstance(answer.body, dict):
+                raise InvalidResponse(
+                    reason="wrong_shape",
+                    detail=f"expected an object, got {type(answer.body).__name__}",
+                    request_id=answer.request_id,
+                    upstream_status=answer.status,
+                )
+        except CapillaryError as exc:
+            _stamp(exc, query.path, started)
+            raise
+        return JsonResult(
+            raw=answer.body,
+            raw_text=answer.text,
+            request_id=answer.request_id,
+            path=query.path,
+            params=query.params(),
+            status=answer.status,
+            elapsed_ms=answer.elapsed_ms,
+        )
 
     def _get_record(
         self, path: str, params: list[tuple[str, str]], extra: dict[str, Any], deadline_at: float

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import faults, lookups
+from .activity import activity_response, customer_of, panel_of
 from .data import GENERATED_RANGE, SEED_IDS, SHAPES, today_utc
 from .jsonout import dumps
 from .params import ApiError, query_embeds
@@ -157,8 +158,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: str, body: bytes) -> None:
         match = _CUSTOMER_PATH.match(path)
         lookup = _LOOKUP_PATHS.get(path.rstrip("/"))
+        activity = panel_of(path) if method == "GET" else None
         if lookup is not None and method == "GET":
             getattr(self, lookup)(query)
+        elif activity is not None:
+            self._activity(*activity, query)
         elif match and method == "GET":
             self._customer(match.group(1), query)
         elif path == _TOKEN_PATH and method == "POST":
@@ -294,6 +298,24 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._answer(401, dumps(body))
         return False
 
+    def _activity(self, panel: str, path_id: str, query: str) -> None:
+        """Answer an activity GET; a fault set for the customer's endpoint answers instead."""
+        sandbox = self.server.sandbox
+        customer_id = customer_of(panel, path_id, query)
+        sandbox.record_activity_call(panel, customer_id)
+        self.latency_pending = True
+        if not sandbox.authorised(self.headers):
+            error = {"status": False, "code": 401, "message": faults.AUTH_FAILED}
+            self._answer(401, dumps({"errors": [error]}))
+            return
+        status = sandbox.activity_fault(customer_id, panel)
+        if status is not None:
+            error = {"status": False, "code": status, "message": "Sandbox fault"}
+            self._answer(status, dumps({"errors": [error]}))
+            return
+        status, payload = activity_response(panel, path_id, query, today_utc())
+        self._answer(status, dumps(payload))
+
     def _plain_answer(self, raw_id: str, query: str) -> tuple[int, bytes]:
         """Return the fault-free (status, body), reusing the body of an identical request today."""
         sandbox = self.server.sandbox
@@ -378,6 +400,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
         elif path == "/__sandbox/faults" and method == "POST":
             self._set_fault(body)
+        elif path == "/__sandbox/activity-faults" and method == "POST":
+            data = self._control_body(body)
+            try:
+                status = data.get("status")
+                sandbox.set_activity_fault(
+                    int(data["customer_id"]),
+                    str(data["panel"]),
+                    None if status is None else int(status),
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                self._json(400, {"ok": False, "error": str(error)})
+                return
+            self._json(200, {"ok": True})
         elif path == "/__sandbox/latency" and method == "POST":
             data = self._control_body(body)
             try:

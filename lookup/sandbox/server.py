@@ -60,6 +60,7 @@ class SandboxServer:
         # What OAuth token lifetimes are measured by; a test may swap in a clock it moves.
         self.token_clock: Callable[[], float] = time.monotonic
         self._faults: dict[int | None, Fault] = {}
+        self._activity_faults: dict[tuple[int, str], int] = {}
         self.latency: tuple[float, float] = (
             float(self.config.latency_ms),
             float(self.config.jitter_ms),
@@ -292,6 +293,7 @@ class SandboxServer:
         self._by_customer: Counter[int | str] = Counter()
         self._by_status: Counter[int] = Counter()
         self._embeds: deque[list[str]] = deque(maxlen=MAX_EMBED_LOG)
+        self._by_panel: Counter[tuple[str, int | None]] = Counter()
 
     def record_customer_call(self, customer_id: int | str, embeds: list[str]) -> None:
         """Count one customer call and the embed set it asked for."""
@@ -306,6 +308,30 @@ class SandboxServer:
             if customer_id is None:
                 return self._customer_calls
             return self._by_customer[_customer_key(customer_id)]
+
+    def record_activity_call(self, panel: str, customer_id: int | None) -> None:
+        """Count one activity call (transactions, bill, coupons, ledger, goodwill)."""
+        with self._lock:
+            self._by_panel[(panel, customer_id)] += 1
+
+    def activity_calls(self, panel: str, customer_id: int | None = None) -> int:
+        """Return how many calls of one activity endpoint arrived (for a customer, or all)."""
+        with self._lock:
+            if customer_id is None:
+                return sum(n for (name, _id), n in self._by_panel.items() if name == panel)
+            return self._by_panel[(panel, customer_id)]
+
+    def set_activity_fault(self, customer_id: int, panel: str, status: int | None) -> None:
+        """Make one activity endpoint of one customer answer `status` (None: answer again)."""
+        with self._lock:
+            if status is None:
+                self._activity_faults.pop((int(customer_id), panel), None)
+            else:
+                self._activity_faults[(int(customer_id), panel)] = int(status)
+
+    def activity_fault(self, customer_id: int | None, panel: str) -> int | None:
+        with self._lock:
+            return self._activity_faults.get((customer_id, panel)) if customer_id else None
 
     def record_token_call(self) -> None:
         """Count one token call."""
@@ -333,6 +359,7 @@ class SandboxServer:
         with self._lock:
             self._clear_stats()
             self._faults.clear()
+            self._activity_faults.clear()
             self._answers.clear()
             self._answer_bytes = 0
 

@@ -21,6 +21,7 @@ from django.core.cache import cache
 
 from lookup import crypto
 from lookup.capillary import CustomerQuery, records
+from lookup.capillary.activity import ActivityQuery
 from lookup.lru import LRU
 
 VERSION = 3  # 3: one entry per part, sliced from a combined call
@@ -55,7 +56,10 @@ def generation_key(org_id: int, customer_id: int) -> str:
 
 
 def kind_of(query: CustomerQuery) -> str:
-    """Return the freshness kind of a query: "images", its one embed, or "base"."""
+    """Return the freshness kind of a query: "images", its one embed, "base", or the
+    activity panel's kind ("activity.ledger")."""
+    if isinstance(query, ActivityQuery):
+        return query.kind
     if query.embed & IMAGE_EMBEDS:
         return "images"
     if len(query.embed) == 1:

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from lookup import metrics
-from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, CustomerResult, OAuthAuth
+from lookup.capillary import BasicAuth, CapillaryClient, CustomerQuery, OAuthAuth
+from lookup.capillary.activity import ActivityQuery
 from lookup.capillary.errors import (
     CapillaryError,
     InvalidResponse,
@@ -264,9 +265,17 @@ def serves_stale(error: BaseException) -> bool:
 
 
 def call(
-    org: Org, query: CustomerQuery, *, keep_lock: Callable[[], None] = lambda: None
-) -> CustomerResult:
-    """Call Capillary once for the query and return its CustomerResult, or raise (see `run`)."""
+    org: Org,
+    query: CustomerQuery | ActivityQuery,
+    *,
+    keep_lock: Callable[[], None] = lambda: None,
+):
+    """Call Capillary once for the query and return its CustomerResult (JsonResult for an
+    activity query), or raise (see `run`)."""
+    if isinstance(query, ActivityQuery):
+        return run(
+            org, query.customer_id, query.path, lambda client: client.get_activity(query), keep_lock
+        )
     return run(
         org, query.customer_id, query.path, lambda client: client.get_customer(query), keep_lock
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lookup.activity import tab as activity
 from lookup.tabs import cards, groups, identifiers, loyalty, profile, raw, upgrade
 from lookup.tabs.common import TabContext
 from lookup.tabs.links import DEFAULT_TAB, CustomerLinks
@@ -66,6 +67,8 @@ TABS: tuple[Tab, ...] = (
     Tab("cards", "Cards", cards.PARTS, cards.build),
     Tab("upgrade", "Upgrade & renewal", upgrade.PARTS, upgrade.build),
     Tab("groups", "Groups, segments & images", groups.PARTS, groups.build),
+    # Its panels load once the tab is shown, each its own part (lookup.views.activity).
+    Tab("activity", "Activity", (), activity.build),
     Tab("raw", "Raw response", raw.PARTS, raw.build),
 )
 TAB_BY_SLUG = {tab.slug: tab for tab in TABS}

@@ -81,6 +81,11 @@ class CustomerLinks:
         """Return the URL a Reveal form posts to."""
         return link("reveal", (self.query.customer_id,), self.params())
 
+    def panel(self, name: str, *pairs: tuple[str, str], refresh: bool = False) -> str:
+        """Return the URL of one Activity panel, with filter `pairs`."""
+        more = (("refresh", "1"),) if refresh else ()
+        return link("activity-panel", (self.query.customer_id, name), self.params() + pairs + more)
+
     def image(self, kind: str, index: int) -> str:
         """Return the dashboard URL that shows one customer or associated image."""
         return link("customer-image", (self.query.customer_id, kind, index), self.params())

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core import signing
@@ -15,7 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from lookup import access, audit, privacy, roles, services
-from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery
+from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery, activity
+from lookup.services import activity as activity_service
 from lookup.tabs import CustomerLinks
 from lookup.templatetags.lookup_tags import calendar_day
 
@@ -58,8 +60,7 @@ def reveal(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
     if roles.reveal_needs_reason(request.user) and not reason:
         return _widget(request, "Give a reason (such as the ticket number) to reveal this.")
     try:
-        query = CustomerQuery.parse(customer_id, **dict(params))
-        data = services.fetch_customer(org, query)
+        data = _answer_holding(org, customer_id, params)
     except InvalidQuery:
         return _widget(request, "This value cannot be revealed.", HTTPStatus.BAD_REQUEST)
     except CapillaryError as exc:
@@ -124,6 +125,23 @@ def readable(value: object) -> object:
         return value
     day = calendar_day(moment)
     return f"{day.day} {day:%b %Y}"
+
+
+def _answer_holding(org: Any, customer_id: str, params: list[tuple[str, str]]) -> Any:
+    """Return the (cached, else fetched) answer a reference points into.
+
+    A reference into an Activity panel names the panel; it points into that panel's answer
+    (coupon codes), read through the panel's own cached part.
+    """
+    named = dict(params)
+    panel = named.pop("panel", "")
+    if not panel:
+        return services.fetch_customer(org, CustomerQuery.parse(customer_id, **named))
+    number = int(customer_id)
+    query = {"coupons": activity.coupons}.get(panel)
+    if query is None:
+        raise InvalidQuery("panel", "This value cannot be revealed.")
+    return activity_service.fetch_panel(org, query(number, named.get("source", "INSTORE")))
 
 
 def _path(path: list) -> str:

@@ -1,0 +1,198 @@
+"""The Activity tab's panels: one cached part each, per-panel failure, masking, audit, stores."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+
+from lookup import roles
+from lookup.models import AuditRecord, OrgAccess
+from lookup.sandbox import activity as sandbox_activity
+
+TYPICAL = 100_000_000
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def panel(client, name, customer_id=TYPICAL, **params):
+    return client.get(f"/customers/{customer_id}/activity/{name}/", params, **HX)
+
+
+def test_tab_fetches_nothing(agent_client, sandbox):
+    response = agent_client.get(f"/customers/{TYPICAL}/tabs/activity/", **HX)
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert 'hx-trigger="load"' in body and f"/customers/{TYPICAL}/activity/ledger/" in body
+    assert (
+        sum(sandbox.activity_calls(p) for p in ("transactions", "coupons", "ledger", "goodwill"))
+        == 0
+    )
+
+
+def test_first_paint_fetches_no_activity(agent_client, sandbox):
+    response = agent_client.get(f"/customers/{TYPICAL}/?tab=activity")
+    assert response.status_code == HTTPStatus.OK
+    assert sandbox.activity_calls("ledger") == 0
+
+
+@pytest.mark.parametrize("name", ["transactions", "coupons", "ledger", "goodwill"])
+def test_one_call_per_panel_then_cached(agent_client, sandbox, name):
+    first = panel(agent_client, name)
+    assert first.status_code == HTTPStatus.OK
+    assert first["Vary"] and "HX-Request" in first["Vary"]
+    panel(agent_client, name)
+    assert sandbox.activity_calls(name, TYPICAL) == 1
+
+
+def test_timeline_costs_one_call_per_panel_not_cached(agent_client, sandbox):
+    panel(agent_client, "ledger")
+    response = panel(agent_client, "timeline")
+    assert response.status_code == HTTPStatus.OK
+    for name in ("transactions", "coupons", "ledger", "goodwill"):
+        assert sandbox.activity_calls(name, TYPICAL) == 1
+    # And the panels opened after it come from the cache.
+    for name in ("transactions", "coupons", "goodwill"):
+        panel(agent_client, name)
+        assert sandbox.activity_calls(name, TYPICAL) == 1
+
+
+def test_paging(agent_client, sandbox):
+    first = panel(agent_client, "transactions").content.decode()
+    assert "Bills 1–20 of" in first and "Older" in first
+    second = panel(agent_client, "transactions", offset="20").content.decode()
+    assert "Bills 21–" in second and "Newer" in second
+    assert sandbox.activity_calls("transactions", TYPICAL) == 2  # each page is its own part
+
+
+def test_bad_filter(agent_client):
+    assert panel(agent_client, "transactions", type="LOTTERY").status_code == HTTPStatus.BAD_REQUEST
+    assert panel(agent_client, "transactions", offset="-1").status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_not_interested_bill_says_why(agent_client):
+    body = panel(agent_client, "transactions", type="NOT_INTERESTED", offset="0").content.decode()
+    pages = [body] + [
+        panel(agent_client, "transactions", type="NOT_INTERESTED", offset=str(o)).content.decode()
+        for o in (20, 40)
+    ]
+    assert any("declined loyalty" in page for page in pages)
+
+
+def test_panel_failure_is_its_own(agent_client, sandbox):
+    sandbox.set_activity_fault(TYPICAL, "coupons", 503)
+    failed = panel(agent_client, "coupons").content.decode()
+    assert "could not be loaded" in failed and "Retry" in failed
+    assert "could not be loaded" not in panel(agent_client, "goodwill").content.decode()
+    timeline = panel(agent_client, "timeline").content.decode()
+    assert "Coupons" in timeline and "the timeline leaves it out" in timeline
+    assert "Why the balance is what it is" in timeline
+
+
+def test_retry_after_failure(agent_client, sandbox):
+    sandbox.set_activity_fault(TYPICAL, "goodwill", 500)
+    assert "could not be loaded" in panel(agent_client, "goodwill").content.decode()
+    sandbox.set_activity_fault(TYPICAL, "goodwill", None)
+    assert (
+        "could not be loaded" not in panel(agent_client, "goodwill", refresh="1").content.decode()
+    )
+
+
+def test_codes_masked_for_agents_with_reveal(as_role, sandbox):
+    client = as_role(roles.CALL_CENTRE_AGENT)
+    body = panel(client, "coupons").content.decode()
+    from lookup.sandbox.activity import build_activity
+    from lookup.sandbox.data import today_utc
+
+    code = build_activity(TYPICAL, today_utc()).coupons[0]["code"]
+    assert code not in body
+    assert "Reveal" in body
+    import re
+
+    ref = re.search(r'name="ref" value="([^"]+)"', body).group(1)
+    revealed = client.post(
+        f"/customers/{TYPICAL}/reveal/?source=INSTORE", {"ref": ref, "reason": "ticket 12"}, **HX
+    )
+    assert code in revealed.content.decode()
+    assert AuditRecord.objects.filter(action="reveal", detail__contains="code").exists()
+    assert sandbox.activity_calls("coupons", TYPICAL) == 1  # the reveal read the cached part
+
+
+def test_codes_clear_for_loyalty_ops(as_role):
+    from lookup.sandbox.activity import build_activity
+    from lookup.sandbox.data import today_utc
+
+    client = as_role(roles.LOYALTY_OPS)
+    code = build_activity(TYPICAL, today_utc()).coupons[0]["code"]
+    assert code in panel(client, "coupons").content.decode()
+
+
+def test_every_panel_view_is_audited(agent_client):
+    panel(agent_client, "ledger")
+    record = AuditRecord.objects.get(detail="activity:ledger")
+    assert record.customer_id == TYPICAL and record.outcome == "ok"
+
+
+def test_store_limited_manager(as_role, org, sandbox):
+    client = as_role(roles.STORE_MANAGER)
+    OrgAccess.objects.filter(org=org).update(store_codes="doc123")
+    body = panel(client, "transactions").content.decode()
+    assert "DocStore" in body
+    assert "Mumbai Central" not in body and "Bangalore Indiranagar" not in body
+    assert "of other stores on this page not shown" in body
+
+
+def test_bill_line_items_only_for_this_customer(agent_client):
+    bill_id = TYPICAL * sandbox_activity.BILL_ID_SPAN + 1
+    ok = agent_client.get(f"/customers/{TYPICAL}/activity/bills/{bill_id}/", **HX)
+    assert ok.status_code == HTTPStatus.OK and "sku_" in ok.content.decode()
+    other = agent_client.get(f"/customers/{TYPICAL + 1}/activity/bills/{bill_id}/", **HX)
+    assert other.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_plain_get_gets_a_page(agent_client):
+    response = agent_client.get(f"/customers/{TYPICAL}/activity/goodwill/")
+    assert response.status_code == HTTPStatus.OK
+    assert "<html" in response.content.decode().lower()
+
+
+def test_raw_answer_for_loyalty_ops_only(as_role):
+    ops = panel(as_role(roles.LOYALTY_OPS), "goodwill").content.decode()
+    assert "Raw answer" in ops and "goodwillRequest" in ops
+    assert AuditRecord.objects.filter(action="raw", detail="activity:goodwill").exists()
+    agent = panel(as_role(roles.CALL_CENTRE_AGENT), "goodwill").content.decode()
+    assert "Raw answer" not in agent
+
+
+def test_points_transfers_beside_the_ledger(agent_client, sandbox):
+    with_transfers = TYPICAL + 11 - TYPICAL % 11  # the sandbox's customers with transfers
+    body = panel(agent_client, "ledger", with_transfers).content.decode()
+    assert "Received from" in body and "Sent to" in body
+    assert "No points transfers." in panel(agent_client, "ledger", TYPICAL + 1).content.decode()
+    assert sandbox.activity_calls("transfers", TYPICAL + 1) == 1
+    panel(agent_client, "ledger", TYPICAL + 1)
+    assert sandbox.activity_calls("transfers", TYPICAL + 1) == 1  # "none" is cached too
+
+
+def test_date_filter_is_sent_upstream(agent_client):
+    import re
+
+    everything = panel(agent_client, "transactions").content.decode()
+    total = int(re.search(r"of (\d+), newest first", everything).group(1))
+    some = panel(agent_client, "transactions", **{"from": "2000-01-01", "to": "2000-12-31"})
+    assert "No bills match this filter" in some.content.decode()
+    assert total > 0
+    bad = panel(agent_client, "transactions", **{"from": "2025-02-01", "to": "2025-01-01"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_bill_by_number_only_this_customers(agent_client, sandbox):
+    url = f"/customers/{TYPICAL}/activity/bills/"
+    mine = agent_client.get(url, {"number": "B00000-001"}, **HX)
+    assert mine.status_code == HTTPStatus.OK and "sku_" in mine.content.decode()
+    # The same number exists for another customer: not shown here.
+    other = agent_client.get(
+        f"/customers/{TYPICAL + 1}/activity/bills/", {"number": "B00000-001"}, **HX
+    )
+    assert "No bill numbered B00000-001 for this customer" in other.content.decode()
+    assert "sku_" not in other.content.decode()
+    assert agent_client.get(url, {"number": ""}, **HX).status_code == HTTPStatus.BAD_REQUEST
