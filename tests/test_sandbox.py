@@ -570,29 +570,37 @@ def test_control_endpoints(server: SandboxServer) -> None:
     assert shapes["shapes"] == SHAPES
 
 
-def test_latency(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    response = requests.post(
-        f"{server.url}/__sandbox/latency", json={"fixed_ms": 150, "jitter_ms": 0}, timeout=5
-    )
-    assert response.json() == {"ok": True, "fixed_ms": 150.0, "jitter_ms": 0.0}
-    # Concurrent calls overlap: each call's latency hold waits until all eight are held at
-    # once, which a server that answered one call at a time would never reach.
-    all_held = threading.Barrier(8, timeout=30)
-    real_hold = server.sleep_latency
+def test_latency(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server of its own: a request another test left running must not join the count below.
+    server = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, timeout_seconds=0.5))
+    server.start()
+    try:
+        response = requests.post(
+            f"{server.url}/__sandbox/latency", json={"fixed_ms": 150, "jitter_ms": 0}, timeout=5
+        )
+        assert response.json() == {"ok": True, "fixed_ms": 150.0, "jitter_ms": 0.0}
+        # Concurrent calls overlap: each call's latency hold waits until all eight are held at
+        # once, which a server that answered one call at a time would never reach.
+        all_held = threading.Barrier(8, timeout=60)
+        real_hold = server.sleep_latency
 
-    def hold(started: float | None = None) -> None:
-        all_held.wait()
-        real_hold(started)
+        def hold(started: float | None = None) -> None:
+            all_held.wait()
+            real_hold(started)
 
-    monkeypatch.setattr(server, "sleep_latency", hold)
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        # Generous client deadline: on a loaded machine eight threads may start slowly.
-        statuses = list(pool.map(lambda _: get(server, BUBALUS, timeout=60).status_code, range(8)))
-    elapsed = time.monotonic() - started
-    assert statuses == [200] * 8
-    assert not all_held.broken
-    assert elapsed >= 0.15
+        monkeypatch.setattr(server, "sleep_latency", hold)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            # Generous client deadline: on a loaded machine eight threads may start slowly.
+            statuses = list(
+                pool.map(lambda _: get(server, BUBALUS, timeout=90).status_code, range(8))
+            )
+        elapsed = time.monotonic() - started
+        assert statuses == [200] * 8
+        assert not all_held.broken
+        assert elapsed >= 0.15
+    finally:
+        server.stop()
 
 
 def timed(call: Any) -> tuple[float, Any]:
