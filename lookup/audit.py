@@ -42,6 +42,15 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def outcome_of(error: Any) -> str:
+    """Return the audit outcome of a Capillary failure (a CapillaryError)."""
+    if error.status == 404:
+        return Outcome.NOT_FOUND
+    if error.status == 429:
+        return Outcome.RATE_LIMITED
+    return Outcome.UPSTREAM_ERROR
+
+
 def record(
     request: HttpRequest,
     action: str,

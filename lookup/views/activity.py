@@ -89,17 +89,9 @@ def _audit(
         customer_id=q_.customer_id,
         source=q_.source,
         detail=f"activity:{name}",
-        outcome=_outcome(failed[0]) if failed else audit.Outcome.OK,
+        outcome=audit.outcome_of(failed[0]) if failed else audit.Outcome.OK,
         cache_hit=all(getattr(r, "from_cache", False) for r in results) if results else None,
     )
-
-
-def _outcome(error: CapillaryError) -> str:
-    if error.status == 404:
-        return audit.Outcome.NOT_FOUND
-    if error.status == 429:
-        return audit.Outcome.RATE_LIMITED
-    return audit.Outcome.UPSTREAM_ERROR
 
 
 def store_limit(request: HttpRequest, lookup: access.Lookup) -> set[str] | None:

@@ -146,7 +146,9 @@ def _whole_page(request: HttpRequest, lookup: access.Lookup, tab: tabs.Tab) -> H
     q = lookup.query
     where = {"org": lookup.org, "customer_id": q.customer_id, "source": q.source}
     if isinstance(base, CapillaryError):
-        audit.record(request, audit.Action.LOOKUP, outcome=_outcome(base), detail=tab.slug, **where)
+        audit.record(
+            request, audit.Action.LOOKUP, outcome=audit.outcome_of(base), detail=tab.slug, **where
+        )
         if isinstance(base, CustomerDeleted):
             recent.forget(lookup.org, q.customer_id)
         return common.upstream_error_page(request, base, org=lookup.org, query=q)
@@ -174,14 +176,6 @@ def _all_cached(parts: dict[str, Any]) -> bool | None:
     if not parts:
         return None
     return all(getattr(part, "from_cache", False) for part in parts.values())
-
-
-def _outcome(error: CapillaryError) -> str:
-    if error.status == 404:
-        return audit.Outcome.NOT_FOUND
-    if error.status == 429:
-        return audit.Outcome.RATE_LIMITED
-    return audit.Outcome.UPSTREAM_ERROR
 
 
 @vary_on_headers("HX-Request")
@@ -232,7 +226,7 @@ def customer_tab(request: HttpRequest, lookup: access.Lookup, slug: str) -> Http
         request,
         audit.Action.TAB,
         detail=tab.slug,
-        outcome=_outcome(failed[0]) if failed else audit.Outcome.OK,
+        outcome=audit.outcome_of(failed[0]) if failed else audit.Outcome.OK,
         cache_hit=_all_cached(parts),
         **where,
     )
