@@ -43,12 +43,8 @@ _CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
-class CustomerResult:
-    """A customer's answer plus what the UI needs to show where it came from.
-
-    `customer`, the typed records, is parsed from `raw` when first asked for: a caller
-    that only keeps or cuts up the answer never pays for it.
-    """
+class JsonResult:
+    """An answer of a GET endpoint: its decoded body and where it came from."""
 
     raw: dict[str, Any]
     raw_text: str
@@ -57,6 +53,15 @@ class CustomerResult:
     params: list[tuple[str, str]]
     status: int
     elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class CustomerResult(JsonResult):
+    """A customer's answer plus what the UI needs to show where it came from.
+
+    `customer`, the typed records, is parsed from `raw` when first asked for: a caller
+    that only keeps or cuts up the answer never pays for it.
+    """
 
     @cached_property
     def customer(self) -> Customer:
@@ -65,19 +70,6 @@ class CustomerResult:
     @property
     def warnings(self) -> list[ApiWarning]:
         return list(self.customer.warnings)
-
-
-@dataclass(frozen=True)
-class JsonResult:
-    """An answer of one of the other GET endpoints: its decoded body and where it came from."""
-
-    raw: dict[str, Any]
-    raw_text: str
-    request_id: str | None
-    path: str
-    params: list[tuple[str, str]]
-    status: int
-    elapsed_ms: float
 
 
 @dataclass(frozen=True)

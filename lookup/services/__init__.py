@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from lookup import metrics
-from lookup.capillary import CapillaryError, CustomerQuery, records
+from lookup.capillary import CapillaryError, CustomerQuery, CustomerResult, records
 from lookup.capillary.errors import CustomerDeleted, CustomerNotFound, UpstreamTimeout
 from lookup.models import Org
 from lookup.services import combine, singleflight, stats, store, upstream
@@ -415,6 +415,23 @@ def _call_group(
         if isinstance(exc, CustomerDeleted):
             store.purge_customer(org.pk, call.customer_id)
         return {query: _fallback(org, query, needs[query][0], exc) for query in parts}
+    return keep(org, result, call, parts, generation=needs[parts[0]][1])
+
+
+def keep(
+    org: Org,
+    result: CustomerResult,
+    call: CustomerQuery,
+    parts: list[CustomerQuery],
+    *,
+    generation: str,
+    sent: list[tuple[str, str]] | None = None,
+) -> dict[CustomerQuery, CustomerData]:
+    """Store the answer to `call` cut into `parts` (each its own entry); return each part.
+
+    `sent` is what the raw tab shows as the request, when not the call's own parameters.
+    """
+    sent = list(result.params) if sent is None else sent
     fetched_at = store.now()
     if parts == [call]:
         answers = [store.Answer(call, result.raw_text, result.raw)]
@@ -426,9 +443,9 @@ def _call_group(
         answers,
         request_id=result.request_id,
         path=result.path,
-        params=list(result.params),
+        params=sent,
         fetched_at=fetched_at,
-        generation=needs[parts[0]][1],
+        generation=generation,
     )
     return {
         answer.query: CustomerData(
@@ -436,7 +453,7 @@ def _call_group(
             request_id=result.request_id,
             path=result.path,
             params=answer.query.params(),
-            call_params=list(result.params),
+            call_params=sent,
             fetched_at=fetched_at,
             raw=answer.raw,
         )

@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -45,7 +46,7 @@ class PanelData:
     stale: bool = False
     stale_reason: str = ""
 
-    @property
+    @cached_property
     def raw(self) -> dict[str, Any]:
         try:
             body = json.loads(self.raw_text)

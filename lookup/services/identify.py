@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
+from lookup import services
 from lookup.capillary import (
     CapillaryClient,
     CapillaryError,
@@ -57,23 +58,16 @@ def lookup(org: Org, identifier: IdentifierQuery, parts: Mapping[str, CustomerQu
     where = {"customer_id": found, "source": identifier.source, "account_id": identifier.account_id}
     call = call.replace(**where)
     members = [q.replace(**where) for q in members]
-    generations = store.read_many(org.pk, members)
-    if members == [call]:
-        answers = [store.Answer(call, result.raw_text, result.raw)]
-    else:
-        pieces = combine.split(result.raw, call, members)
-        answers = [store.Answer(q, combine.dumps(pieces[q]), pieces[q]) for q in members]
-    fetched_at = store.now()
-    store.write_many(
-        org.pk,
-        answers,
-        request_id=result.request_id,
-        path=result.path,
+    kept = services.keep(
+        org,
+        result,
+        call,
+        members,
+        generation=store.read_many(org.pk, members)[members[0]][1],
         # What the page's raw tab shows as the request: never the identifier searched.
-        params=[(k, v) for k, v in result.params if k not in ("identifierName", "identifierValue")],
-        fetched_at=fetched_at,
-        generation=generations[members[0]][1],
+        sent=[(k, v) for k, v in result.params if k not in ("identifierName", "identifierValue")],
     )
+    fetched_at = kept[members[0]].fetched_at
     return Match(found, identifier.source, identifier.account_id, result.customer, fetched_at)
 
 
@@ -81,11 +75,9 @@ def lookup_everywhere(
     org: Org, asked: Iterable[tuple[IdentifierQuery, Mapping[str, CustomerQuery]]]
 ) -> list[Match | CapillaryError]:
     """Look identifiers up at once (one per source); return each one's match or error."""
-    from lookup.services import _group_pool
-
     asked = list(asked)
     futures = [
-        _group_pool.submit(contextvars.copy_context().run, outcome, org, *pair)
+        services._group_pool.submit(contextvars.copy_context().run, outcome, org, *pair)
         for pair in asked[1:]
     ]
     outcomes = [outcome(org, *asked[0])] if asked else []
