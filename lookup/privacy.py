@@ -307,8 +307,3 @@ def prepare_parts(user: Any, org: Any, parts: dict[str, Any]) -> dict[str, Any]:
         else mask_data(value, org_pk)
         for name, value in parts.items()
     }
-
-
-def prepare(user: Any, org: Any, data: Any) -> Any:
-    """Return one CustomerData as this viewer may see it."""
-    return prepare_parts(user, org, {"data": data})["data"]

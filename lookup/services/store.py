@@ -265,7 +265,3 @@ def parsed(key: str, entry: Entry) -> records.Customer:
         (key, entry.fetched_at, entry.generation),
         lambda: records.Customer.from_raw(json.loads(entry.raw_text)),
     )
-
-
-def forget_parsed() -> None:
-    _parsed.clear()
