@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import pytest
 
-from lookup import roles
+from lookup import roles, services
 from lookup.models import AuditRecord, OrgAccess
 from lookup.sandbox import activity as sandbox_activity
 
@@ -54,6 +54,21 @@ def test_timeline_costs_one_call_per_panel_not_cached(agent_client, sandbox):
     for name in ("transactions", "coupons", "goodwill"):
         panel(agent_client, name)
         assert sandbox.activity_calls(name, TYPICAL) == 1
+
+
+def test_past_freshness_shown_at_once_and_refreshed_behind(agent_client, sandbox, clock, settings):
+    settings.CACHE_FRESH_OVERRIDES = {"activity.goodwill": 30}
+    panel(agent_client, "goodwill")
+    clock.advance(31)
+    sandbox.set_latency(60_000)  # were the viewer waiting on this call, the page would hang
+    try:
+        body = panel(agent_client, "goodwill").content.decode()
+    finally:
+        sandbox.set_latency(0)
+    assert "refreshing in the background" in body
+    assert services.wait_for_refreshes(timeout=120)
+    assert sandbox.activity_calls("goodwill", TYPICAL) == 2
+    assert "refreshing in the background" not in panel(agent_client, "goodwill").content.decode()
 
 
 def test_paging(agent_client, sandbox):

@@ -1,6 +1,8 @@
 """The service layer: the only thing views call to reach Capillary.
 
-A view asks for the parts it shows (`fetch(org, {name: query})`). Each part is answered,
+A view asks for the parts it shows (`fetch(org, {name: query})`): parts of the customer
+record (`CustomerQuery`) or Activity panels (`ActivityQuery`: a page of transactions, the
+coupons, the ledger...), each its own cached entry. Each part is answered,
 in order: from a fresh cached copy; from a usable stale copy while one background refresh
 runs; by joining a fetch already in flight that will store it (in this process, or in any
 process sharing the cache); and what is left by **one** upstream call that asks for all
@@ -32,6 +34,7 @@ from django.core.cache import cache
 
 from lookup import metrics
 from lookup.capillary import CapillaryError, CustomerQuery, CustomerResult, records
+from lookup.capillary.activity import ActivityQuery
 from lookup.capillary.errors import CustomerDeleted, CustomerNotFound, UpstreamTimeout
 from lookup.models import Org
 from lookup.services import combine, singleflight, stats, store, upstream
@@ -39,6 +42,7 @@ from lookup.services.upstream import client_for, forget_clients
 
 __all__ = [
     "CustomerData",
+    "PanelData",
     "allow_refresh",
     "client_for",
     "fetch",
@@ -116,7 +120,43 @@ class CustomerData:
         return age_words(self.age_seconds)
 
 
-def _from_entry(org: Org, query: CustomerQuery, entry: store.Entry, **flags) -> CustomerData:
+@dataclass(frozen=True)
+class PanelData:
+    """One Activity panel's answer, fresh or from the cache; `raw` is the decoded body."""
+
+    query: ActivityQuery
+    raw_text: str
+    request_id: str | None
+    fetched_at: float
+    from_cache: bool = False
+    stale: bool = False
+    stale_reason: str = ""
+    revalidating: bool = False
+    # The decoded body when it is already at hand (just fetched): `raw` then skips a parse.
+    decoded: dict | None = None
+
+    @cached_property
+    def raw(self) -> dict:
+        if self.decoded is not None:
+            return self.decoded
+        try:
+            body = json.loads(self.raw_text)
+        except (TypeError, ValueError):
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    @property
+    def age_seconds(self) -> float:
+        return max(0.0, store.now() - self.fetched_at)
+
+
+Query = CustomerQuery | ActivityQuery
+PartData = CustomerData | PanelData
+
+
+def _from_entry(org: Org, query: Query, entry: store.Entry, **flags) -> PartData:
+    if isinstance(query, ActivityQuery):
+        return PanelData(query, entry.raw_text, entry.request_id, entry.fetched_at, **flags)
     return CustomerData(
         raw_text=entry.raw_text,
         request_id=entry.request_id,
@@ -133,8 +173,8 @@ def _from_entry(org: Org, query: CustomerQuery, entry: store.Entry, **flags) -> 
 
 
 def fetch(
-    org: Org, parts: Mapping[str, CustomerQuery], *, refresh: bool = False
-) -> dict[str, CustomerData | CapillaryError]:
+    org: Org, parts: Mapping[str, Query], *, refresh: bool = False
+) -> dict[str, PartData | CapillaryError]:
     """Return each named part's data (or its error), making at most one call per view.
 
     `refresh` skips freshness (not single-flight: a refresh joins a fetch in flight).
@@ -144,9 +184,9 @@ def fetch(
         return {}
     found = store.read_many(org.pk, queries)
     at = store.now()
-    results: dict[CustomerQuery, CustomerData | CapillaryError] = {}
-    needs: dict[CustomerQuery, tuple[store.Entry | None, str]] = {}
-    stale: dict[CustomerQuery, tuple[store.Entry, str]] = {}
+    results: dict[Query, PartData | CapillaryError] = {}
+    needs: dict[Query, tuple[store.Entry | None, str]] = {}
+    stale: dict[Query, tuple[store.Entry, str]] = {}
     for query in queries:
         entry, generation = found[query]
         if refresh or entry is None or not entry.is_usable(at):
@@ -168,15 +208,16 @@ def fetch(
     return {name: results[query] for name, query in parts.items()}
 
 
-def fetch_customer(org: Org, query: CustomerQuery, *, refresh: bool = False) -> CustomerData:
-    """Return one query's data; raise its CapillaryError when it failed with no usable copy."""
+def fetch_customer(org: Org, query: Query, *, refresh: bool = False) -> PartData:
+    """Return one part's data (the record's or a panel's); raise its CapillaryError when it
+    failed with no usable copy."""
     result = fetch(org, {"customer": query}, refresh=refresh)["customer"]
     if isinstance(result, CapillaryError):
         raise result
     return result
 
 
-def in_cache(org: Org, queries: Iterable[CustomerQuery]) -> set[CustomerQuery]:
+def in_cache(org: Org, queries: Iterable[Query]) -> set[Query]:
     """Return which of the queries have a usable cached answer (one cache round trip)."""
     found = store.read_many(org.pk, queries)
     at = store.now()
@@ -216,13 +257,11 @@ def test_org(org: Org, customer_id: int = 1) -> tuple[bool, str]:
 # -- stale copies -------------------------------------------------------------------------------
 
 
-def _serve_stale(
-    org: Org, stale: dict[CustomerQuery, tuple[store.Entry, str]]
-) -> dict[CustomerQuery, CustomerData]:
+def _serve_stale(org: Org, stale: dict[Query, tuple[store.Entry, str]]) -> dict[Query, PartData]:
     """Serve usable stale copies; refresh them in the background in one call when allowed."""
     held_back = upstream.blocked(org.pk)
-    served: dict[CustomerQuery, CustomerData] = {}
-    refresh: dict[CustomerQuery, tuple[store.Entry | None, str]] = {}
+    served: dict[Query, PartData] = {}
+    refresh: dict[Query, tuple[store.Entry | None, str]] = {}
     for query, (entry, generation) in stale.items():
         if held_back is not None:
             reason = upstream.stale_reason(held_back)
@@ -243,8 +282,8 @@ def _serve_stale(
 
 
 def _fallback(
-    org: Org, query: CustomerQuery, copy: store.Entry | None, error: CapillaryError
-) -> CustomerData | CapillaryError:
+    org: Org, query: Query, copy: store.Entry | None, error: CapillaryError
+) -> PartData | CapillaryError:
     """Answer a failed part with its last usable copy when the failure allows it."""
     if copy is not None and copy.is_usable(store.now()) and upstream.serves_stale(error):
         reason = upstream.stale_reason(error)
@@ -265,7 +304,7 @@ def _newer(entry: store.Entry | None, generation: str, copy: store.Entry | None)
 
 # -- single-flight ------------------------------------------------------------------------------
 
-Needs = dict[CustomerQuery, tuple["store.Entry | None", str]]
+Needs = dict[Query, tuple["store.Entry | None", str]]
 
 
 def _patience(org: Org) -> float:
@@ -405,9 +444,7 @@ def _call(org: Org, needs: Needs, keep_lock) -> dict:
     return results
 
 
-def _call_group(
-    org: Org, call: CustomerQuery, parts: list[CustomerQuery], needs: Needs, keep_lock
-) -> dict:
+def _call_group(org: Org, call: Query, parts: list[Query], needs: Needs, keep_lock) -> dict:
     """Make one upstream call for these parts; store and return each part's slice."""
     try:
         result = upstream.call(org, call, keep_lock=keep_lock)
@@ -421,12 +458,12 @@ def _call_group(
 def keep(
     org: Org,
     result: CustomerResult,
-    call: CustomerQuery,
-    parts: list[CustomerQuery],
+    call: Query,
+    parts: list[Query],
     *,
     generation: str,
     sent: list[tuple[str, str]] | None = None,
-) -> dict[CustomerQuery, CustomerData]:
+) -> dict[Query, PartData]:
     """Store the answer to `call` cut into `parts` (each its own entry); return each part.
 
     `sent` is what the raw tab shows as the request, when not the call's own parameters.
@@ -447,18 +484,30 @@ def keep(
         fetched_at=fetched_at,
         generation=generation,
     )
-    return {
-        answer.query: CustomerData(
-            raw_text=answer.raw_text,
-            request_id=result.request_id,
-            path=result.path,
-            params=answer.query.params(),
-            call_params=sent,
-            fetched_at=fetched_at,
-            raw=answer.raw,
+    return {answer.query: _answered(answer, result, sent, fetched_at) for answer in answers}
+
+
+def _answered(
+    answer: store.Answer,
+    result: CustomerResult,
+    sent: list[tuple[str, str]],
+    fetched_at: float,
+) -> PartData:
+    """Return one just-stored part as the view gets it."""
+    if isinstance(answer.query, ActivityQuery):
+        decoded = answer.raw if isinstance(answer.raw, dict) else None
+        return PanelData(
+            answer.query, answer.raw_text, result.request_id, fetched_at, decoded=decoded
         )
-        for answer in answers
-    }
+    return CustomerData(
+        raw_text=answer.raw_text,
+        request_id=result.request_id,
+        path=result.path,
+        params=answer.query.params(),
+        call_params=sent,
+        fetched_at=fetched_at,
+        raw=answer.raw,
+    )
 
 
 # -- background refresh -------------------------------------------------------------------------
@@ -485,13 +534,13 @@ def _revalidate_later(org: Org, needs: Needs) -> None:
     _refresh_pool.submit(contextvars.copy_context().run, _revalidate, org, todo, keys)
 
 
-def _revalidate(org: Org, needs: Needs, keys: dict[CustomerQuery, str]) -> None:
+def _revalidate(org: Org, needs: Needs, keys: dict[Query, str]) -> None:
     try:
         held = singleflight.locked(keys[q] for q in needs)
         free = {q: needs[q] for q in needs if keys[q] not in held}
         for query, value in _load(org, free, wait=False).items():
             copy = needs[query][0]
-            if isinstance(value, CustomerData) and value.stale and copy is not None:
+            if not isinstance(value, CapillaryError) and value.stale and copy is not None:
                 store.mark_failed_refresh(keys[query], copy, value.stale_reason)
             elif isinstance(value, CapillaryError):
                 logger.info("background refresh of %s failed: %s", query.path, type(value).__name__)

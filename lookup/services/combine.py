@@ -139,10 +139,16 @@ def serves(call: CustomerQuery, part: CustomerQuery) -> bool:
     )
 
 
-def plan(queries: Iterable[CustomerQuery]) -> list[tuple[CustomerQuery, list[CustomerQuery]]]:
-    """Group the queries into as few calls as can answer them: [(call, its parts)]."""
-    groups: list[tuple[CustomerQuery, list[CustomerQuery]]] = []
+def plan(queries: Iterable[Any]) -> list[tuple[Any, list[Any]]]:
+    """Group the queries into as few calls as can answer them: [(call, its parts)].
+
+    Only the record's queries share calls; an Activity panel's query is a call of its own.
+    """
+    groups: list[tuple[Any, list[Any]]] = []
     for query in dict.fromkeys(queries):
+        if not isinstance(query, CustomerQuery):
+            groups.append((query, [query]))
+            continue
         for index, (call, members) in enumerate(groups):
             merged = merge(call, query)
             if merged is not None and all(serves(merged, m) for m in (*members, query)):

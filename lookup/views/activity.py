@@ -22,7 +22,6 @@ from lookup.activity import panels
 from lookup.capillary import CapillaryError
 from lookup.capillary import activity as q
 from lookup.capillary.records.activity import Bill, goodwill_from_raw, transfers_from_raw
-from lookup.services import activity as activity_service
 from lookup.tabs.links import CustomerLinks, link
 from lookup.views import common
 
@@ -45,7 +44,7 @@ def _render(
     request: HttpRequest, lookup: access.Lookup, name: str, context: dict[str, Any]
 ) -> HttpResponse:
     data = context.get("data")
-    if isinstance(data, activity_service.PanelData) and roles.may_see_raw(request.user):
+    if isinstance(data, services.PanelData) and roles.may_see_raw(request.user):
         # Loyalty ops see the answer as Capillary sent it, like the Raw response tab.
         context["raw_json"] = json.dumps(data.raw, indent=2, ensure_ascii=False)
         context["raw_request"] = f"GET {data.query.path}?{urlencode(data.query.params())}"
@@ -118,7 +117,7 @@ def panel(request: HttpRequest, lookup: access.Lookup, name: str) -> HttpRespons
 def _transactions(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpResponse:
     f = panels.TransactionFilter.parse(request.GET)
     query = panels.transactions_query(lookup.query.customer_id, lookup.query.source, f)
-    result = activity_service.fetch_panels(lookup.org, {"p": query}, refresh=refresh)["p"]
+    result = services.fetch(lookup.org, {"p": query}, refresh=refresh)["p"]
     _audit(request, lookup, "transactions", [result])
     context: dict[str, Any] = {"filter": f, "data": result, "bill_types": q.BILL_TYPES}
     context["retry_url"] = panel_url(lookup, "transactions", *f.pairs(), refresh=True)
@@ -143,7 +142,7 @@ def _transactions(request: HttpRequest, lookup: access.Lookup, refresh: bool) ->
 
 def _coupons(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpResponse:
     query = q.coupons(lookup.query.customer_id, lookup.query.source)
-    result = activity_service.fetch_panels(lookup.org, {"p": query}, refresh=refresh)["p"]
+    result = services.fetch(lookup.org, {"p": query}, refresh=refresh)["p"]
     _audit(request, lookup, "coupons", [result])
     context: dict[str, Any] = {"data": result}
     if not isinstance(result, CapillaryError):
@@ -162,7 +161,7 @@ def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpR
         "ledger": q.ledger(customer_id, source),
         "transfers": q.transfers(customer_id, source),
     }
-    results = activity_service.fetch_panels(lookup.org, queries, refresh=refresh)
+    results = services.fetch(lookup.org, queries, refresh=refresh)
     _audit(request, lookup, "ledger", list(results.values()))
     result, transfers = results["ledger"], results["transfers"]
     context: dict[str, Any] = {"data": result, "transfers_data": transfers}
@@ -175,7 +174,7 @@ def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpR
 
 def _goodwill(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpResponse:
     query = q.goodwill(lookup.query.customer_id, lookup.query.source)
-    result = activity_service.fetch_panels(lookup.org, {"p": query}, refresh=refresh)["p"]
+    result = services.fetch(lookup.org, {"p": query}, refresh=refresh)["p"]
     _audit(request, lookup, "goodwill", [result])
     context: dict[str, Any] = {"data": result}
     if not isinstance(result, CapillaryError):
@@ -188,7 +187,7 @@ def _timeline(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> Htt
     until = panels.day(request.GET, "until", "Jump-to date")
     queries = panels.panel_queries(lookup.query.customer_id, lookup.query.source)
     # The four panels side by side (each cached, or one call), and the record's two parts.
-    results = activity_service.fetch_panels(lookup.org, queries, refresh=refresh)
+    results = services.fetch(lookup.org, queries, refresh=refresh)
     if store_limit(request, lookup) is not None:
         results.pop("transactions", None)  # bills of other stores must not show here either
     record = common.fetch_parts(request, lookup, RECORD_PARTS)
@@ -239,7 +238,7 @@ def bill_by_number(request: HttpRequest, lookup: access.Lookup) -> HttpResponse:
 def _show_bill(
     request: HttpRequest, lookup: access.Lookup, query: q.ActivityQuery, number: str = ""
 ) -> HttpResponse:
-    result = activity_service.fetch_panels(lookup.org, {"p": query})["p"]
+    result = services.fetch(lookup.org, {"p": query})["p"]
     context: dict[str, Any] = {"data": result, "number": number}
     if not isinstance(result, CapillaryError):
         found = Bill.of_customer(result.raw, lookup.query.customer_id)

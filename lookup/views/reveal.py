@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from lookup import access, audit, privacy, roles, services
 from lookup.capillary import CapillaryError, CustomerQuery, InvalidQuery, activity
-from lookup.services import activity as activity_service
 from lookup.tabs import CustomerLinks
 from lookup.templatetags.lookup_tags import calendar_day
 
@@ -141,7 +140,7 @@ def _answer_holding(org: Any, customer_id: str, params: list[tuple[str, str]]) -
     query = {"coupons": activity.coupons}.get(panel)
     if query is None:
         raise InvalidQuery("panel", "This value cannot be revealed.")
-    return activity_service.fetch_panel(org, query(number, named.get("source", "INSTORE")))
+    return services.fetch_customer(org, query(number, named.get("source", "INSTORE")))
 
 
 def _path(path: list) -> str:
