@@ -211,3 +211,39 @@ def test_bill_by_number_only_this_customers(agent_client, sandbox):
     assert "No bill numbered B00000-001 for this customer" in other.content.decode()
     assert "sku_" not in other.content.decode()
     assert agent_client.get(url, {"number": ""}, **HX).status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("0.000", "0"),
+        ("12400.0", "12,400"),
+        (2929.5, "2,929.50"),
+        ("12.125", "12.125"),
+        ("-350.500", "-350.50"),
+        ("1234567", "1,234,567"),
+        ("abc", "abc"),
+        (None, "—"),
+    ],
+)
+def test_amount_filter(value, shown):
+    from lookup.templatetags.lookup_tags import amount
+
+    assert amount(value) == shown
+
+
+def test_amounts_grouped_in_every_panel(agent_client):
+    import re
+
+    # Drop <time> elements and attributes: only the text a person reads.
+    def text(name):
+        body = panel(agent_client, name).content.decode()
+        body = re.sub(r"<time[^>]*>.*?</time>", "", body)
+        return re.sub(r"<[^>]+>", " ", body)
+
+    timeline = text("timeline")
+    assert re.search(r"amount \d{1,3}(,\d{3})+\.\d\d", timeline)
+    for name in ("transactions", "ledger", "goodwill", "timeline"):
+        # No number of five digits or more without separators (IDs and bill numbers aside).
+        loose = re.findall(r"(?<![\w(.,-])\d{4,}(?:\.\d+)?(?![\w)-])", text(name))
+        assert loose == [], (name, loose)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from lookup.activity.reconcile import no_points_reason, points, running_balances
 from lookup.capillary.records import ExpirySchedule, SlabChange
 from lookup.capillary.records.activity import Coupon, GoodwillRequest, LedgerEntry, Transaction
+from lookup.templatetags.lookup_tags import amount
 
 # Kind slug -> label, in the order the filter lists them.
 KINDS = {
@@ -51,7 +52,7 @@ def _bills(transactions: Iterable[Transaction]) -> Iterable[Event]:
             continue
         earned = t.points_earned
         detail = " · ".join(
-            x for x in (t.store_name, f"amount {t.amount}" if t.amount else "") if x
+            x for x in (t.store_name, f"amount {amount(t.amount)}" if t.amount else "") if x
         )
         if earned is not None and not earned:
             reason = no_points_reason(t)

@@ -109,16 +109,23 @@ def day(value: object, tz: object = None) -> str:
 
 @register.filter
 def amount(value: object, places: int = 2) -> str:
-    """Format a number with grouping; whole numbers without decimals."""
+    """Format a number with grouping ("12,400"); whole numbers without decimals.
+
+    Capillary pads numbers ("350.000", 2000.0): those are whole. Other numbers keep at
+    least `places` decimals and every significant one beyond (12.125 is never 12.13).
+    """
     if value in (None, ""):
         return "—"
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
+    if not number.is_finite():
+        return str(value)
     if number == number.to_integral_value():
         return number_format(int(number), force_grouping=True)
-    return number_format(number, decimal_pos=int(places), force_grouping=True)
+    significant = -number.normalize().as_tuple().exponent
+    return number_format(number, decimal_pos=max(int(places), significant), force_grouping=True)
 
 
 def age_words(seconds: float) -> str:
