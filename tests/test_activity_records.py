@@ -126,3 +126,11 @@ def test_points_transfers(name):
     transfers = transfers_from_raw(sample(name))
     assert transfers and all(t.points > 0 and t.counterpart_id for t in transfers)
     assert all(t.when is not None and t.when.tzinfo is None for t in transfers)
+
+
+def test_points_transfer_counterpart_name():
+    from lookup.capillary.records.activity import transfers_from_raw
+
+    sent = transfers_from_raw(sample("get_points_transfers_v2_2025.json"))[0]
+    assert not sent.received and sent.counterpart_id == 565039506
+    assert sent.counterpart_name == "Madhurima Basak"

@@ -247,3 +247,19 @@ def test_amounts_grouped_in_every_panel(agent_client):
         # No number of five digits or more without separators (IDs and bill numbers aside).
         loose = re.findall(r"(?<![\w(.,-])\d{4,}(?:\.\d+)?(?![\w)-])", text(name))
         assert loose == [], (name, loose)
+
+
+def test_transfer_counterparts_named(as_role):
+    from lookup.sandbox.activity import build_activity
+    from lookup.sandbox.data import today_utc
+
+    customer = TYPICAL + 11 - TYPICAL % 11  # the sandbox's customers with transfers
+    transfers = build_activity(customer, today_utc()).transfers
+    received = next(t for t in transfers if t["transferType"] == "ADDITION")
+    first = received["transferredFrom"]["firstName"]
+    assert first  # the sandbox names the other side, as Capillary's examples do
+    ops = panel(as_role(roles.LOYALTY_OPS), "ledger", customer).content.decode()
+    assert first in ops and f"customer {received['fromEntityId']}" in ops
+    agent = panel(as_role(roles.CALL_CENTRE_AGENT), "ledger", customer).content.decode()
+    assert first not in agent and f"{first[0]}***" in agent
+    assert f"customer {received['fromEntityId']}" in agent

@@ -14,9 +14,11 @@ from lookup.capillary import activity as q
 from lookup.capillary.records.activity import (
     Coupon,
     Ledger,
+    PointsTransfer,
     TransactionPage,
     coupons_from_raw,
     goodwill_from_raw,
+    transfers_from_raw,
 )
 from lookup.inputs import whole_number
 
@@ -141,6 +143,24 @@ def masked_code(org_pk: int, customer_id: int, params: list[tuple[str, str]]):
         )
 
     return mask
+
+
+def transfer_rows(data: Any, sees_pii: bool) -> list[tuple[PointsTransfer, str]]:
+    """Return (transfer, the counterpart's name as this viewer may see it) for each transfer.
+
+    Names are masked as the record's are ("M*** B***"); the counterpart's customer ID is
+    shown as customer IDs are everywhere else.
+    """
+    out = []
+    for transfer in transfers_from_raw(data.raw):
+        name = transfer.counterpart_name
+        if name and not sees_pii:
+            parts = (transfer.counterpart_first_name, transfer.counterpart_last_name)
+            name = privacy.Masked(
+                " ".join(privacy.mask_for("name", p) for p in parts if p), kind="name"
+            )
+        out.append((transfer, name))
+    return out
 
 
 def ledger(data: Any) -> dict[str, Any]:

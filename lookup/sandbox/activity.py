@@ -181,7 +181,7 @@ def build_activity(customer_id: int, today: date) -> Activity | None:
     if adjusted:
         _event(ledger, "ManualPointsAdjustment", adjusted, moment(), reason="Service recovery")
     goodwill = _goodwill(customer_id, goodwill_points, rng, moment, ledger)
-    transfers = _transfers(customer_id, moment, ledger) if lifetime > 200 else []
+    transfers = _transfers(customer_id, moment, ledger, today) if lifetime > 200 else []
     ledger.sort(key=lambda e: e["_when"], reverse=True)
     kind = customer_id % 7
     if kind == LEDGER_GAP:
@@ -360,8 +360,26 @@ def _goodwill(customer_id, points, rng, moment, ledger) -> list[dict[str, Any]]:
     return out
 
 
-def _transfers(customer_id, moment, ledger) -> list[dict[str, Any]]:
-    """Return one transfer received and one sent, of equal points (the balance is unchanged)."""
+def _names(customer_id: int, today: date) -> dict[str, str]:
+    """Return a customer's first and last name as the record has them ("" when it has none)."""
+    customer = cached_customer(customer_id, today)
+    profiles = (customer.base.get("profiles") or [{}]) if customer is not None else [{}]
+    profile = profiles[0] if isinstance(profiles[0], dict) else {}
+    return {
+        key: value if isinstance(value, str) else ""
+        for key, value in (
+            ("firstName", profile.get("firstName")),
+            ("lastName", profile.get("lastName")),
+        )
+    }
+
+
+def _transfers(customer_id, moment, ledger, today) -> list[dict[str, Any]]:
+    """Return one transfer received and one sent, of equal points (the balance is unchanged).
+
+    As in Capillary's examples, the other customer's side carries their name; this
+    customer's own side has it blank.
+    """
     if customer_id % TRANSFERS_EVERY:
         return []
     out = []
@@ -369,6 +387,8 @@ def _transfers(customer_id, moment, ledger) -> list[dict[str, Any]]:
         when = moment()
         other = customer_id + n
         sender, receiver = (other, customer_id) if kind == "ADDITION" else (customer_id, other)
+        blank = {"firstName": "", "lastName": ""}
+        named = _names(other, today)
         out.append(
             {
                 "toEntityId": receiver,
@@ -379,8 +399,8 @@ def _transfers(customer_id, moment, ledger) -> list[dict[str, Any]]:
                 "pointsTransferred": 100.0,
                 "transferId": customer_id % 1000000 * 10 + n,
                 "transferType": kind,
-                "transferredFrom": {"userId": sender, "firstName": "", "lastName": ""},
-                "transferredTo": {"userId": receiver, "firstName": "", "lastName": ""},
+                "transferredFrom": {"userId": sender, **(named if sender == other else blank)},
+                "transferredTo": {"userId": receiver, **(named if receiver == other else blank)},
                 "notes": "family pooling",
                 "programName": PROGRAM,
             }

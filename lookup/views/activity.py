@@ -21,7 +21,7 @@ from lookup import access, audit, roles, services
 from lookup.activity import panels
 from lookup.capillary import CapillaryError
 from lookup.capillary import activity as q
-from lookup.capillary.records.activity import Bill, goodwill_from_raw, transfers_from_raw
+from lookup.capillary.records.activity import Bill, goodwill_from_raw
 from lookup.tabs.links import CustomerLinks, link
 from lookup.views import common
 
@@ -168,7 +168,7 @@ def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpR
     if not isinstance(result, CapillaryError):
         context.update(panels.ledger(result))
     if not isinstance(transfers, CapillaryError):
-        context["transfers"] = transfers_from_raw(transfers.raw)
+        context["transfers"] = panels.transfer_rows(transfers, roles.sees_pii(request.user))
     return _render(request, lookup, "ledger", context)
 
 

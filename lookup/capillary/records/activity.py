@@ -424,7 +424,7 @@ class Ledger:
 
 @dataclass(frozen=True)
 class PointsTransfer:
-    """Points sent to or received from another customer; the other side by ID only."""
+    """Points sent to or received from another customer (the counterpart)."""
 
     transfer_id: int | None
     when: datetime | None  # offset-less in the answer: server-local time
@@ -433,6 +433,13 @@ class PointsTransfer:
     counterpart_id: int | None
     program: str
     notes: str
+    # The counterpart's names as the answer gives them (often blank).
+    counterpart_first_name: str = ""
+    counterpart_last_name: str = ""
+
+    @property
+    def counterpart_name(self) -> str:
+        return " ".join(n for n in (self.counterpart_first_name, self.counterpart_last_name) if n)
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any], customer_id: int | None = None) -> PointsTransfer:
@@ -449,6 +456,8 @@ class PointsTransfer:
             counterpart_id=counterpart,
             program=_s(raw.get("programName")),
             notes=_s(raw.get("notes")),
+            counterpart_first_name=_s(other.get("firstName")).strip(),
+            counterpart_last_name=_s(other.get("lastName")).strip(),
         )
 
 
