@@ -263,3 +263,36 @@ def test_transfer_counterparts_named(as_role):
     agent = panel(as_role(roles.CALL_CENTRE_AGENT), "ledger", customer).content.decode()
     assert first not in agent and f"{first[0]}***" in agent
     assert f"customer {received['fromEntityId']}" in agent
+
+
+def _other_store_bills(customer_id):
+    from lookup.sandbox.activity import build_activity
+    from lookup.sandbox.data import today_utc
+
+    bills = build_activity(customer_id, today_utc()).bills
+    others = {b["billNumber"] for b in bills if b["billingStore"]["code"] != "doc123"}
+    mine = {b["billNumber"] for b in bills if b["billingStore"]["code"] == "doc123"}
+    return others - mine, mine - others
+
+
+def test_store_limited_manager_ledger_and_timeline(as_role, org, make_user, client):
+    import re
+
+    others, mine = _other_store_bills(TYPICAL)
+    assert others and mine
+    ops = panel(as_role(roles.LOYALTY_OPS), "timeline").content.decode()
+    manager = as_role(roles.STORE_MANAGER)
+    OrgAccess.objects.filter(org=org).update(store_codes="doc123")
+    ledger = panel(manager, "ledger").content.decode()
+    timeline = panel(manager, "timeline").content.decode()
+    coupons = panel(manager, "coupons").content.decode()
+    for body in (ledger, timeline, coupons):
+        assert not [n for n in others if n in body]
+        assert "Mumbai Central" not in body and "Bangalore Indiranagar" not in body
+    assert "of other stores show only the points, not the bill or the store" in ledger
+    assert "a bill at another store" in ledger and "a bill at another store" in timeline
+    assert any(n in ledger for n in mine)  # his own stores' bills are named
+    # The points stay, so the balance is explained the same way to both viewers.
+    sentence = re.compile(r"Why the balance is what it is:</strong> ([^<]+)")
+    assert sentence.search(timeline).group(1) == sentence.search(ops).group(1)
+    assert "Raw answer" not in timeline

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookup import privacy
-from lookup.activity import reconcile, timeline
+from lookup.activity import reconcile, stores, timeline
 from lookup.capillary import CapillaryError
 from lookup.capillary import activity as q
 from lookup.capillary.records.activity import (
@@ -89,14 +89,12 @@ def panel_queries(customer_id: int, source: str) -> dict[str, q.ActivityQuery]:
     }
 
 
-def transactions(data: Any, f: TransactionFilter, stores: set[str] | None) -> dict[str, Any]:
+def transactions(data: Any, f: TransactionFilter, limit: set[str] | None) -> dict[str, Any]:
     """Return the page's rows (filtered by type and, for a store-limited viewer, by store)."""
     page = TransactionPage.from_raw(data.raw)
     rows = [t for t in page.transactions if not f.type or t.type == f.type]
-    hidden = 0
-    if stores is not None:
-        kept = [t for t in rows if t.store_code.upper() in stores]
-        hidden, rows = len(rows) - len(kept), kept
+    kept = stores.bills(rows, limit)
+    hidden, rows = len(rows) - len(kept), kept
     total = page.total or 0
     return {
         "page": page,
@@ -110,7 +108,10 @@ def transactions(data: Any, f: TransactionFilter, stores: set[str] | None) -> di
 
 
 def coupon_rows(
-    data: Any, now: dt.datetime, mask: Callable[[str, list], str] | None
+    data: Any,
+    now: dt.datetime,
+    mask: Callable[[str, list], str] | None,
+    limit: set[str] | None = None,
 ) -> list[tuple[Coupon, str, str]]:
     """Return (coupon, status, code as this viewer may see it) for every coupon.
 
@@ -126,7 +127,7 @@ def coupon_rows(
             for i, _coupon in enumerate((customer or {}).get("coupons") or []):
                 paths.append(["entity", "customers", ci, "coupons", i, "code"])
     out = []
-    for coupon, path in zip(coupons_from_raw(raw), paths, strict=False):
+    for coupon, path in zip(stores.coupons(coupons_from_raw(raw), limit), paths, strict=False):
         code = mask(coupon.code, path) if mask and coupon.code else coupon.code
         out.append((coupon, coupon.status(now), code))
     return out
@@ -163,11 +164,13 @@ def transfer_rows(data: Any, sees_pii: bool) -> list[tuple[PointsTransfer, str]]
     return out
 
 
-def ledger(data: Any) -> dict[str, Any]:
+def ledger(data: Any, limit: set[str] | None = None) -> dict[str, Any]:
     page = Ledger.from_raw(data.raw)
+    entries, withheld = stores.ledger(page.entries, limit)
     return {
         "ledger": page,
-        "ledger_rows": reconcile.running_balances(page.entries),
+        "ledger_rows": reconcile.running_balances(entries),
+        "other_store_events": withheld,
     }
 
 
@@ -183,10 +186,12 @@ def timeline_context(
     kinds: list[str],
     until: dt.date | None,
     now: dt.datetime,
+    limit: set[str] | None = None,
 ) -> dict[str, Any]:
     """Merge the panels that answered with the record's tier history; reconcile the balance.
 
-    `record` holds the record's "points", "slabHistory" and "expirySchedules" parts.
+    `record` holds the record's "points", "slabHistory" and "expirySchedules" parts;
+    `limit` the viewer's store codes (None: every store), whose bills alone are named.
     """
 
     def ok(name: str) -> Any:
@@ -196,7 +201,8 @@ def timeline_context(
         TransactionPage.from_raw(ok("transactions").raw).transactions if ok("transactions") else ()
     )
     ledger_page = Ledger.from_raw(ok("ledger").raw) if ok("ledger") else None
-    coupons = coupons_from_raw(ok("coupons").raw) if ok("coupons") else ()
+    entries, withheld = stores.ledger(ledger_page.entries if ledger_page else (), limit)
+    coupons = stores.coupons(coupons_from_raw(ok("coupons").raw) if ok("coupons") else (), limit)
     goodwill = goodwill_from_raw(ok("goodwill").raw) if ok("goodwill") else ()
     history = getattr(ok_part(record, "slabHistory"), "customer", None)
     tiers = history.slab_history if history is not None else ()
@@ -204,8 +210,8 @@ def timeline_context(
     balance_part = getattr(ok_part(record, "points"), "customer", None)
     summary = balance_part.points_summary if balance_part is not None else None
     events = timeline.build(
-        transactions=bills,
-        ledger=ledger_page.entries if ledger_page else (),
+        transactions=stores.bills(bills, limit),
+        ledger=entries,
         tiers=tiers,
         coupons=coupons,
         goodwill=goodwill,
@@ -228,6 +234,7 @@ def timeline_context(
         "kinds_on": set(kinds) or set(timeline.KINDS),
         "until": until,
         "reconciliation": reconciliation,
+        "other_store_events": withheld,
         "failed": [
             (name, q.PANELS.get(name, name), value)
             for name, value in panels.items()

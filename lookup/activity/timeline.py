@@ -70,6 +70,8 @@ def _ledger(entries: Sequence[LedgerEntry]) -> Iterable[Event]:
             continue
         when, server = _aware(entry.created)
         about = entry.transaction_number or entry.reason or entry.promotion
+        if entry.other_store:
+            about = "a bill at another store"
         title = f"Points {entry.kind}: {points(entry.net_points)}"
         yield Event(when, "points", title, about, entry.net_points, balance, server)
 

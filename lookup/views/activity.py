@@ -44,7 +44,9 @@ def _render(
     request: HttpRequest, lookup: access.Lookup, name: str, context: dict[str, Any]
 ) -> HttpResponse:
     data = context.get("data")
-    if isinstance(data, services.PanelData) and roles.may_see_raw(request.user):
+    # Capillary's answer names every store's bills: not for a store-limited viewer.
+    raw_ok = roles.may_see_raw(request.user) and store_limit(request, lookup) is None
+    if isinstance(data, services.PanelData) and raw_ok:
         # Loyalty ops see the answer as Capillary sent it, like the Raw response tab.
         context["raw_json"] = json.dumps(data.raw, indent=2, ensure_ascii=False)
         context["raw_request"] = f"GET {data.query.path}?{urlencode(data.query.params())}"
@@ -150,7 +152,8 @@ def _coupons(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> Http
         if not roles.sees_pii(request.user):
             params = [("source", lookup.query.source), ("panel", "coupons"), *query.params()]
             mask = panels.masked_code(lookup.org.pk, lookup.query.customer_id, params)
-        context["coupons"] = panels.coupon_rows(result, dt.datetime.now(dt.UTC), mask)
+        now, stores = dt.datetime.now(dt.UTC), store_limit(request, lookup)
+        context["coupons"] = panels.coupon_rows(result, now, mask, stores)
     return _render(request, lookup, "coupons", context)
 
 
@@ -166,7 +169,7 @@ def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpR
     result, transfers = results["ledger"], results["transfers"]
     context: dict[str, Any] = {"data": result, "transfers_data": transfers}
     if not isinstance(result, CapillaryError):
-        context.update(panels.ledger(result))
+        context.update(panels.ledger(result, store_limit(request, lookup)))
     if not isinstance(transfers, CapillaryError):
         context["transfers"] = panels.transfer_rows(transfers, roles.sees_pii(request.user))
     return _render(request, lookup, "ledger", context)
@@ -188,11 +191,10 @@ def _timeline(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> Htt
     queries = panels.panel_queries(lookup.query.customer_id, lookup.query.source)
     # The four panels side by side (each cached, or one call), and the record's two parts.
     results = services.fetch(lookup.org, queries, refresh=refresh)
-    if store_limit(request, lookup) is not None:
-        results.pop("transactions", None)  # bills of other stores must not show here either
     record = common.fetch_parts(request, lookup, RECORD_PARTS)
     _audit(request, lookup, "timeline", [*results.values(), *record.values()])
-    context = panels.timeline_context(results, record, kinds, until, dt.datetime.now(dt.UTC))
+    now, stores = dt.datetime.now(dt.UTC), store_limit(request, lookup)
+    context = panels.timeline_context(results, record, kinds, until, now, stores)
     context["filter_url"] = panel_url(lookup, "timeline")
     return _render(request, lookup, "timeline", context)
 

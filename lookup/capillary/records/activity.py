@@ -355,6 +355,10 @@ class LedgerEntry:
     store: str
     reason: str
     promotion: str
+    store_code: str = ""
+    till_code: str = ""
+    # Set when the event's bill and store are withheld from this viewer (another store's).
+    other_store: bool = False
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> LedgerEntry:
@@ -388,6 +392,8 @@ class LedgerEntry:
             store=_s(raw.get("store")),
             reason=_s(details.get("reason")),
             promotion=_s(details.get("promotionName")),
+            store_code=_s(raw.get("storeCode")),
+            till_code=_s(raw.get("tillCode")),
         )
 
     @property
