@@ -296,3 +296,41 @@ def test_store_limited_manager_ledger_and_timeline(as_role, org, make_user, clie
     sentence = re.compile(r"Why the balance is what it is:</strong> ([^<]+)")
     assert sentence.search(timeline).group(1) == sentence.search(ops).group(1)
     assert "Raw answer" not in timeline
+
+
+def test_type_filter_across_pages(agent_client, sandbox):
+    import re
+
+    from lookup.sandbox.activity import build_activity
+    from lookup.sandbox.data import today_utc
+
+    bills = build_activity(TYPICAL, today_utc()).bills
+    regular = [b["billNumber"] for b in bills if b["type"] == "REGULAR"]
+    assert len(regular) > 20
+    first = panel(agent_client, "transactions", type="REGULAR").content.decode()
+    assert f"Regular bills 1–20 of {len(regular)}, newest first" in first
+    assert re.findall(r"<td>(B\d{5}-\d{3})</td>", first) == regular[:20]
+    older = re.search(r'href="([^"]+)"[^>]*>Older', first).group(1).replace("&amp;", "&")
+    assert "type=REGULAR" in older and "offset=20" in older
+    second = agent_client.get(older, **HX).content.decode()
+    assert re.findall(r"<td>(B\d{5}-\d{3})</td>", second) == regular[20:40]
+    assert "type=REGULAR" in re.search(r'href="([^"]+)"[^>]*>Newer', second).group(1)
+    # The one return, wherever it falls in the list, is found on the first page of returns.
+    returns = panel(agent_client, "transactions", type="RETURN").content.decode()
+    assert "Return bills 1–1 of 1" in returns
+    # Every page and type of one date range comes from one call.
+    assert sandbox.activity_calls("transactions", TYPICAL) == 1
+
+
+def test_type_filter_says_what_it_did_not_read():
+    from types import SimpleNamespace
+
+    from lookup.activity import panels
+
+    bill = {"billNumber": "B1", "type": "REGULAR", "billingStore": {"code": "s1"}}
+    data = SimpleNamespace(
+        raw={"pagination": {"total": 1500}, "data": [bill, {**bill, "type": "RETURN"}]}
+    )
+    context = panels.transactions(data, panels.TransactionFilter(type="RETURN"), None)
+    assert context["total"] == 1 and context["unread"] == 1498
+    assert context["next_offset"] is None and context["shown_to"] == 1

@@ -76,6 +76,17 @@ class TransactionFilter:
 
 
 def transactions_query(customer_id: int, source: str, f: TransactionFilter) -> q.ActivityQuery:
+    """Return the call behind one page of bills.
+
+    Capillary's list filters by date but not by type (only the lookup form takes a
+    `transactionType`, and only REGULAR or RETURN). With a type, the page is cut from the
+    newest MAX_TRANSACTIONS bills of the date range, read in one call and cached as one
+    part that every page and every type of that range shares.
+    """
+    if f.type:
+        return q.transactions(
+            customer_id, limit=q.MAX_TRANSACTIONS, start=f.start, end=f.end, source=source
+        )
     return q.transactions(customer_id, offset=f.offset, start=f.start, end=f.end, source=source)
 
 
@@ -90,20 +101,34 @@ def panel_queries(customer_id: int, source: str) -> dict[str, q.ActivityQuery]:
 
 
 def transactions(data: Any, f: TransactionFilter, limit: set[str] | None) -> dict[str, Any]:
-    """Return the page's rows (filtered by type and, for a store-limited viewer, by store)."""
+    """Return the page's rows (of one type, and for a store-limited viewer of his stores).
+
+    Without a type the answer is the page; with one it is the window of bills that
+    `transactions_query` read, and the page is cut from the bills of that type.
+    """
     page = TransactionPage.from_raw(data.raw)
-    rows = [t for t in page.transactions if not f.type or t.type == f.type]
-    kept = stores.bills(rows, limit)
-    hidden, rows = len(rows) - len(kept), kept
+    rows = list(page.transactions)
     total = page.total or 0
+    # Bills of the date range the type filter did not see (beyond the window).
+    unread = 0
+    if f.type:
+        matching = [t for t in rows if t.type == f.type]
+        unread = max(0, total - len(rows))
+        total = len(matching)
+        rows = matching[f.offset : f.offset + q.PAGE_SIZE]
+    kept = stores.bills(rows, limit)
+    hidden, shown = len(rows) - len(kept), kept
     return {
         "page": page,
-        "rows": [(t, reconcile.no_points_reason(t)) for t in rows],
+        "total": total,
+        "rows": [(t, reconcile.no_points_reason(t)) for t in shown],
         "hidden_other_stores": hidden,
+        "unread": unread,
+        "window": len(page.transactions),
         "prev_offset": max(0, f.offset - q.PAGE_SIZE) if f.offset > 0 else None,
         "next_offset": f.offset + q.PAGE_SIZE if f.offset + q.PAGE_SIZE < total else None,
-        "shown_from": f.offset + 1 if page.transactions else 0,
-        "shown_to": f.offset + len(page.transactions),
+        "shown_from": f.offset + 1 if rows else 0,
+        "shown_to": f.offset + len(rows),
     }
 
 

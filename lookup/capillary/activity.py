@@ -22,6 +22,9 @@ PANELS = {
 TRANSACTION_EMBEDS = "BILL_STORE_DETAILS,BILL_POINTS"
 BILL_TYPES = ("REGULAR", "RETURN", "NOT_INTERESTED", "NOT_INTERESTED_RETURN")
 PAGE_SIZE = 20
+# The most bills one transactions call returns; the list has no type filter, so a type
+# filter reads this many at once and filters them.
+MAX_TRANSACTIONS = 1000
 LEDGER_PAGE_SIZE = 100  # the 2025 maximum (11029 above it)
 
 
