@@ -110,3 +110,16 @@ def test_fault_per_endpoint(client, sandbox):
         client.get_activity(q.coupons(TYPICAL))
     assert client.get_activity(q.goodwill(TYPICAL)).raw["data"]
     assert sandbox.activity_calls("coupons", TYPICAL) == 1
+
+
+def test_frequent_customer_ledger_spans_pages_and_adds_up(client):
+    customer_id = 100_000_030  # divides by FREQUENT_EVERY; a ledger that adds up (30 % 7 == 4)
+    assert customer_id % sandbox_activity.FREQUENT_EVERY == 0
+    first = Ledger.from_raw(client.get_activity(q.ledger(customer_id)).raw)
+    assert first.page_count == 2 and first.total_entries > q.LEDGER_PAGE_SIZE
+    second = Ledger.from_raw(client.get_activity(q.ledger(customer_id, page=1)).raw)
+    entries = first.entries + second.entries
+    assert len(entries) == first.total_entries
+    assert len({e.event_log_id for e in entries}) == len(entries)
+    balance = build_customer(customer_id, today_utc()).points_summary["loyaltyPoints"]
+    assert sum(e.net_points for e in entries) == Decimal(str(balance))

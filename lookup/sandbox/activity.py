@@ -3,6 +3,7 @@
 Built per customer from the record the sandbox already serves, so they agree with it:
 the REGULAR bills add up to `lifetimePurchases` (else the summary's `cumulativePurchases`), and the ledger's events (bills'
 points, returns, redemptions, expiries, adjustments, goodwill) add up to `loyaltyPoints`.
+One in thirteen shops often (`FREQUENT_EVERY`): its ledger runs to more than one page.
 Some customers deliberately do not add up: one in seven misses a redemption in its
 ledger (`LEDGER_GAP`), another one in seven has a ledger that keeps only the last
 `SHORT_WINDOW_DAYS` days (`LEDGER_SHORT`). Deterministic for a customer and a day.
@@ -24,6 +25,9 @@ from .jsonout import raw_value
 from .model import iso
 
 LEDGER_GAP, LEDGER_SHORT = 3, 5  # customer_id % 7
+# Customers whose ID divides by this shop often: FREQUENT_BILLS bills, so their ledger runs
+# past one page of 100 events (and still adds up).
+FREQUENT_EVERY, FREQUENT_BILLS = 13, 130
 SHORT_WINDOW_DAYS = 180
 HISTORY_DAYS = 720
 # Bill IDs carry their customer: customer_id * BILL_ID_SPAN + the bill's number.
@@ -129,7 +133,9 @@ def build_activity(customer_id: int, today: date) -> Activity | None:
     rng = random.Random(customer_id * 7919 + 17)
     summary = customer.points_summary or {}
     # The record's lifetimePurchases (what the header shows), else the points summary's.
-    lifetime_purchases = raw_value(customer.base.get("loyaltyInfo", {}).get("lifetimePurchases"))
+    lifetime_purchases = raw_value(
+        (customer.base.get("loyaltyInfo") or {}).get("lifetimePurchases")
+    )
     purchases = to_decimal(lifetime_purchases) or to_decimal(summary.get("cumulativePurchases"))
     purchases = purchases.quantize(CENT) if purchases and purchases > 0 else Decimal(0)
     lifetime = Decimal(str(summary.get("lifetimePoints") or 0)).quantize(Decimal(1))
@@ -146,6 +152,8 @@ def build_activity(customer_id: int, today: date) -> Activity | None:
     goodwill_points = (lifetime // 20) if lifetime > 200 else Decimal(0)
     earned_on_bills = lifetime - goodwill_points
     count = 0 if purchases <= 0 else max(3, min(60, int(purchases // 6000)))
+    if count and customer_id % FREQUENT_EVERY == 0:
+        count = FREQUENT_BILLS
     amounts = _spread(purchases, count, rng, CENT)
     points = _spread(earned_on_bills, count, rng, Decimal(1)) if count else []
     times = sorted((moment() for _ in range(count)), reverse=True)
