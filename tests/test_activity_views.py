@@ -334,3 +334,75 @@ def test_type_filter_says_what_it_did_not_read():
     context = panels.transactions(data, panels.TransactionFilter(type="RETURN"), None)
     assert context["total"] == 1 and context["unread"] == 1498
     assert context["next_offset"] is None and context["shown_to"] == 1
+
+
+FREQUENT = 100_000_030  # one in 13 shops often: 135 ledger events, more than one page
+
+
+def _balances(body):
+    import re
+
+    rows = re.findall(r'<tr class="ledger-[^"]*">(.*?)</tr>', body, re.S)
+    return [re.findall(r"<td>(.*?)</td>", row, re.S)[-1] for row in rows]
+
+
+def _link(body, label):
+    import re
+
+    found = re.search(rf'<a href="([^"]+)"[^>]*>{label}</a>', body)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_ledger_pages(agent_client, sandbox):
+    from lookup.sandbox.activity import build_activity
+    from lookup.sandbox.data import cached_customer, today_utc
+    from lookup.templatetags.lookup_tags import amount
+
+    events = build_activity(FREQUENT, today_utc()).ledger
+    balance = cached_customer(FREQUENT, today_utc()).points_summary["loyaltyPoints"]
+    assert len(events) > 100
+    first = panel(agent_client, "ledger", FREQUENT).content.decode()
+    assert f"Events 1–100 of {len(events)}, newest first" in first
+    assert f"worked back from the customer's balance, {amount(balance)}" in first
+    assert _balances(first)[0] == amount(balance) and "Newer" not in first
+    older = _link(first, "Older")
+    assert "page=1" in older and "balance=" in older
+    second = agent_client.get(older, **HX).content.decode()
+    assert f"Events 101–{len(events)} of {len(events)}" in second
+    # The ledger adds up from zero: after the oldest event, the balance is its own points.
+    assert _balances(second)[-1] == amount(events[-1]["netPointsOnEvent"])
+    assert _balances(second)[0] == amount(sum(float(e["netPointsOnEvent"]) for e in events[100:]))
+    assert _link(second, "Older") is None
+    newer = _link(second, "Newer")
+    assert "page=" not in newer
+    assert _balances(agent_client.get(newer, **HX).content.decode())[0] == amount(balance)
+    # Each page its own cached part: one call each, however often it is opened.
+    agent_client.get(older, **HX)
+    assert sandbox.activity_calls("ledger", FREQUENT) == 2
+
+
+def test_ledger_page_without_its_balance(agent_client):
+    body = panel(agent_client, "ledger", FREQUENT, page="1").content.decode()
+    assert "Balances are not shown: open this page from the first page" in body
+    assert set(_balances(body)) == {"—"}
+    tampered = panel(agent_client, "ledger", FREQUENT, page="1", balance="abc:def")
+    assert tampered.status_code == HTTPStatus.BAD_REQUEST
+    assert "damaged" in tampered.content.decode()
+    for page in ("-1", "x", "1e3", "999999999"):
+        assert panel(agent_client, "ledger", FREQUENT, page=page).status_code == 400
+
+
+def test_ledger_balance_link_is_for_its_page(agent_client):
+    first = panel(agent_client, "ledger", FREQUENT).content.decode()
+    from urllib.parse import parse_qs, urlsplit
+
+    token = parse_qs(urlsplit(_link(first, "Older")).query)["balance"][0]
+    other = panel(agent_client, "ledger", FREQUENT, page="2", balance=token)
+    assert other.status_code == HTTPStatus.BAD_REQUEST
+    assert "another page or customer" in other.content.decode()
+
+
+def test_timeline_says_it_reads_the_newest_page(agent_client):
+    body = panel(agent_client, "timeline", FREQUENT).content.decode()
+    assert "The ledger&#x27;s newest 100 of 135 events" in body
+    assert "but the balance is" not in body

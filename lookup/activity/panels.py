@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from lookup import privacy
@@ -189,20 +190,17 @@ def transfer_rows(data: Any, sees_pii: bool) -> list[tuple[PointsTransfer, str]]
     return out
 
 
-def ledger(data: Any, limit: set[str] | None = None) -> dict[str, Any]:
-    page = Ledger.from_raw(data.raw)
-    entries, withheld = stores.ledger(page.entries, limit)
-    return {
-        "ledger": page,
-        "ledger_rows": reconcile.running_balances(entries),
-        "other_store_events": withheld,
-    }
-
-
 def ok_part(parts: Mapping[str, Any], name: str) -> Any:
     """Return a part's data, or None when it failed or was not fetched."""
     value = parts.get(name)
     return None if value is None or isinstance(value, CapillaryError) else value
+
+
+def record_balance(record: Mapping[str, Any]) -> Decimal | None:
+    """Return the record's points balance (its "points" part), or None when not read."""
+    customer = getattr(ok_part(record, "points"), "customer", None)
+    summary = customer.points_summary if customer is not None else None
+    return summary.loyalty_points if summary is not None else None
 
 
 def timeline_context(
@@ -232,11 +230,16 @@ def timeline_context(
     history = getattr(ok_part(record, "slabHistory"), "customer", None)
     tiers = history.slab_history if history is not None else ()
     schedule = getattr(ok_part(record, "expirySchedules"), "customer", None)
-    balance_part = getattr(ok_part(record, "points"), "customer", None)
-    summary = balance_part.points_summary if balance_part is not None else None
+    balance = record_balance(record)
+    complete = ledger_page is None or ledger_page.page_count <= 1
+    # A ledger of several pages: the newest page's balances hang on the record's balance.
+    ledger_start = reconcile.ZERO if complete else None
+    if not complete and balance is not None:
+        ledger_start = balance - sum((e.net_points for e in entries), reconcile.ZERO)
     events = timeline.build(
         transactions=stores.bills(bills, limit),
         ledger=entries,
+        ledger_start=ledger_start,
         tiers=tiers,
         coupons=coupons,
         goodwill=goodwill,
@@ -248,9 +251,10 @@ def timeline_context(
         times = [t.billing_time for t in bills if t.billing_time is not None]
         reconciliation = reconcile.reconcile(
             ledger_page.entries,
-            summary.loyalty_points if summary is not None else None,
+            balance,
             first_bill=min(times) if times else None,
-            complete=ledger_page.page_count <= 1,
+            complete=complete,
+            total_events=ledger_page.total_entries,
         )
     return {
         "events": timeline.select(events, kinds, until),

@@ -42,6 +42,8 @@ class Reconciliation:
     first_event: datetime | None
     first_bill: datetime | None
     complete: bool  # the whole ledger was read (not only its first page)
+    read: int = 0  # events read
+    total_events: int | None = None  # events in the whole ledger, as its answer says
 
     @property
     def gap(self) -> Decimal | None:
@@ -63,6 +65,20 @@ class Reconciliation:
         """Return the reconciliation in words ("earned 12,400, redeemed 3,000: balance 9,400, matches")."""
         parts = [f"{words} {points(value)}" for words, value in self.totals if value]
         told = ", ".join(parts) if parts else "no points events"
+        if not self.complete:
+            # Set against the balance, the newest page alone would show a made-up gap.
+            of = f" of {points(Decimal(self.total_events))}" if self.total_events else ""
+            net = self.ledger_balance
+            text = (
+                f"The ledger's newest {points(Decimal(self.read))}{of} events: {told} "
+                f"({'+' if net >= 0 else '−'}{points(net)} in all). "
+                "Older events are on its other pages, so the balance"
+            )
+            if self.balance is not None:
+                text += f" ({points(self.balance)})"
+            return (
+                text + " is not checked against them here; the points history pages through them."
+            )
         if self.balance is None:
             return f"The ledger shows {told}: {points(self.ledger_balance)} in all. The record gives no points balance to compare it with."
         if self.agrees:
@@ -79,8 +95,6 @@ class Reconciliation:
                 f" The ledger starts on {day}, after the customer's first bill: "
                 "events before then are not in it."
             )
-        elif not self.complete:
-            text += " Only the ledger's first page was read."
         else:
             text += " An event is missing from the ledger, or one not yet processed."
         return text
@@ -92,6 +106,7 @@ def reconcile(
     *,
     first_bill: datetime | None = None,
     complete: bool = True,
+    total_events: int | None = None,
 ) -> Reconciliation:
     """Add the ledger's events up by kind and set them against the record's balance."""
     by_kind: dict[str, Decimal] = {}
@@ -106,13 +121,17 @@ def reconcile(
         first_event=min(dates) if dates else None,
         first_bill=first_bill,
         complete=complete,
+        read=len(entries),
+        total_events=total_events,
     )
 
 
-def running_balances(entries: Sequence[LedgerEntry]) -> list[tuple[LedgerEntry, Decimal]]:
-    """Return newest-first entries each with the ledger's balance after it."""
+def running_balances(
+    entries: Sequence[LedgerEntry], start: Decimal = ZERO
+) -> list[tuple[LedgerEntry, Decimal]]:
+    """Return newest-first entries each with the balance after it, from `start` before the oldest."""
     oldest_first = sorted(entries, key=lambda e: (e.created is None, e.created or datetime.min))
-    total = ZERO
+    total = start
     out = []
     for entry in oldest_first:
         total += entry.net_points

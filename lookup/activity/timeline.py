@@ -64,8 +64,10 @@ def _bills(transactions: Iterable[Transaction]) -> Iterable[Event]:
         yield Event(when, "bill", f"{label} {t.bill_number}", detail, earned or None, None, server)
 
 
-def _ledger(entries: Sequence[LedgerEntry]) -> Iterable[Event]:
-    for entry, balance in running_balances(entries):
+def _ledger(entries: Sequence[LedgerEntry], start: Decimal | None) -> Iterable[Event]:
+    """Points events, with the balance after each when the one before them is known."""
+    for entry, after in running_balances(entries, start or Decimal(0)):
+        balance = None if start is None else after
         if entry.created is None:
             continue
         when, server = _aware(entry.created)
@@ -145,6 +147,7 @@ def build(
     *,
     transactions: Sequence[Transaction] = (),
     ledger: Sequence[LedgerEntry] = (),
+    ledger_start: Decimal | None = Decimal(0),
     tiers: Sequence[SlabChange] = (),
     coupons: Sequence[Coupon] = (),
     goodwill: Sequence[GoodwillRequest] = (),
@@ -155,7 +158,7 @@ def build(
     now = now or datetime.now(UTC)
     events = [
         *_bills(transactions),
-        *_ledger(ledger),
+        *_ledger(ledger, ledger_start),
         *_tiers(tiers),
         *_coupons(coupons, now),
         *_goodwill(goodwill),

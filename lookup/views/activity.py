@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from lookup import access, audit, roles, services
-from lookup.activity import panels
+from lookup.activity import ledger, panels
 from lookup.capillary import CapillaryError
 from lookup.capillary import activity as q
 from lookup.capillary.records.activity import Bill, goodwill_from_raw
@@ -159,17 +159,26 @@ def _coupons(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> Http
 
 def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpResponse:
     customer_id, source = lookup.query.customer_id, lookup.query.source
-    # The ledger and the transfers: two parts, fetched side by side; either may fail alone.
+    at = ledger.LedgerPage.parse(request.GET, customer_id)
+    # A page of the ledger and the transfers: two parts, side by side; either may fail alone.
     queries = {
-        "ledger": q.ledger(customer_id, source),
+        "ledger": q.ledger(customer_id, source, at.page),
         "transfers": q.transfers(customer_id, source),
     }
     results = services.fetch(lookup.org, queries, refresh=refresh)
-    _audit(request, lookup, "ledger", list(results.values()))
     result, transfers = results["ledger"], results["transfers"]
+    record: dict[str, Any] = {}
+    if not isinstance(result, CapillaryError) and ledger.needs_record_balance(at, result):
+        record = common.fetch_parts(request, lookup, ("points",))
+    _audit(request, lookup, "ledger", [*results.values(), *record.values()])
     context: dict[str, Any] = {"data": result, "transfers_data": transfers}
+    context["retry_url"] = panel_url(lookup, "ledger", *at.pairs(), refresh=True)
     if not isinstance(result, CapillaryError):
-        context.update(panels.ledger(result, store_limit(request, lookup)))
+        balance, stores = panels.record_balance(record), store_limit(request, lookup)
+        context.update(ledger.context(result, at, customer_id, balance, stores))
+        for side in ("older", "newer"):
+            pairs = context[f"{side}_pairs"]
+            context[f"{side}_url"] = None if pairs is None else panel_url(lookup, "ledger", *pairs)
     if not isinstance(transfers, CapillaryError):
         context["transfers"] = panels.transfer_rows(transfers, roles.sees_pii(request.user))
     return _render(request, lookup, "ledger", context)
