@@ -65,3 +65,19 @@ def test_timeline_filter_by_keyboard(signed_in_page, live_server):
         "() => document.querySelectorAll('#activity-timeline .event-bill').length === 0"
     )
     assert timeline.locator(".event-goodwill").count() > 0
+
+
+def test_ledger_pages_in_place(signed_in_page, live_server):
+    frequent = 100_000_030  # a ledger of two pages
+    page = signed_in_page
+    page.goto(f"{live_server.url}/customers/{frequent}/?source=INSTORE")
+    page.wait_for_selector("#tabpanel .tab-body")
+    page.click("#tab-activity")
+    panel = page.locator("#activity-ledger")
+    page.wait_for_selector("#activity-ledger >> text=Events 1–100 of 135")
+    panel.get_by_role("link", name="Older").click()
+    page.wait_for_selector("#activity-ledger >> text=Events 101–135 of 135")
+    assert "Balances follow on from the page next to this one" in panel.inner_text()
+    assert "/activity/ledger/" not in page.url  # swapped in place, not a new page
+    panel.get_by_role("link", name="Newer").click()
+    page.wait_for_selector("#activity-ledger >> text=Events 1–100 of 135")
