@@ -291,6 +291,7 @@ def test_store_limited_manager_ledger_and_timeline(as_role, org, make_user, clie
         assert "Mumbai Central" not in body and "Bangalore Indiranagar" not in body
     assert "of other stores show only the points, not the bill or the store" in ledger
     assert "a bill at another store" in ledger and "a bill at another store" in timeline
+    assert "of other stores not shown" in timeline
     assert any(n in ledger for n in mine)  # his own stores' bills are named
     # The points stay, so the balance is explained the same way to both viewers.
     sentence = re.compile(r"Why the balance is what it is:</strong> ([^<]+)")

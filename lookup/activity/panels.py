@@ -236,8 +236,9 @@ def timeline_context(
     ledger_start = reconcile.ZERO if complete else None
     if not complete and balance is not None:
         ledger_start = balance - sum((e.net_points for e in entries), reconcile.ZERO)
+    own_bills = stores.bills(bills, limit)
     events = timeline.build(
-        transactions=stores.bills(bills, limit),
+        transactions=own_bills,
         ledger=entries,
         ledger_start=ledger_start,
         tiers=tiers,
@@ -264,6 +265,7 @@ def timeline_context(
         "until": until,
         "reconciliation": reconciliation,
         "other_store_events": withheld,
+        "other_store_bills": len(bills) - len(own_bills),
         "failed": [
             (name, q.PANELS.get(name, name), value)
             for name, value in panels.items()
