@@ -13,10 +13,14 @@ from lookup.tabs.parts import PART_LABELS
 
 # The raw tab shows every part of the customer cached now; the view names them.
 PARTS: tuple[str, ...] = ()
-# The Activity answers it lists, in words (the transactions as the tab first opens them).
+# The Activity answers it lists, in words; each fetched one also shows its request, and
+# one not fetched yet its endpoint (lookup.capillary.activity.PANELS).
 ACTIVITY_LABELS = {
-    **q.PANELS,
-    "transactions": q.PANELS["transactions"].replace("Transactions", "Transactions, first page"),
+    "transactions": "Transactions, first page",
+    "coupons": "Coupons",
+    "ledger": "Points ledger",
+    "transfers": "Points transfers",
+    "goodwill": "Goodwill requests",
 }
 
 
@@ -57,7 +61,12 @@ def build(ctx: TabContext) -> dict[str, Any]:
             entry.update(answer(value))
         entries.append(entry)
     activity = [
-        {"name": name, "label": ACTIVITY_LABELS.get(name, name), "missing": value is None}
+        {
+            "name": name,
+            "label": ACTIVITY_LABELS.get(name, name),
+            "endpoint": q.PANELS.get(name, ""),
+            "missing": value is None,
+        }
         | ({} if value is None else answer(value))
         for name, value in ctx.activity.items()
     ]
