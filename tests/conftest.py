@@ -330,7 +330,8 @@ CELLS_NARROWER_THAN_A_WORD = """
     const inner = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let text = walker.nextNode(); text; text = walker.nextNode()) {
-      if (!text.parentElement.offsetParent) continue;
+      // Text no one sees (hidden, or visually hidden for screen readers) takes no room.
+      if (!text.parentElement.offsetParent || text.parentElement.closest(".visually-hidden")) continue;
       canvas.font = getComputedStyle(text.parentElement).font;
       for (const word of text.textContent.split(/\\s+/)) {
         const width = canvas.measureText(word).width;
