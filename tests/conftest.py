@@ -314,6 +314,50 @@ def every_view(org):
     return views
 
 
+# The two widths the layout is read at: a phone's and a laptop's.
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
+
+# For every visible cell: the widest word in it (measured in the cell's own font) and the
+# cell's content width. Words wider than MAX_WORD px (hashes, hostile strings) may break.
+CELLS_NARROWER_THAN_A_WORD = """
+(maxWord) => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const bad = [];
+  for (const cell of document.querySelectorAll("#tabpanel td, #tabpanel th, .customer-top dd")) {
+    if (!cell.offsetParent) continue;
+    const style = getComputedStyle(cell);
+    const inner = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      // Text no one sees (hidden, or visually hidden for screen readers) takes no room.
+      if (!text.parentElement.offsetParent || text.parentElement.closest(".visually-hidden")) continue;
+      canvas.font = getComputedStyle(text.parentElement).font;
+      for (const word of text.textContent.split(/\\s+/)) {
+        const width = canvas.measureText(word).width;
+        // Canvas and layout measure a few per cent apart; a broken word is far narrower.
+        if (width <= maxWord && width > inner * 1.08 + 1) {
+          bad.push(`${word} (${Math.round(width)} px) in a ${Math.round(inner)} px cell`);
+        }
+      }
+    }
+  }
+  return bad;
+}
+"""
+
+# Elements reaching past the right edge of the screen, outside any scrolling box.
+TOO_WIDE = """
+(width) => [...document.querySelectorAll("body *")].filter((el) => {
+  if (el.getBoundingClientRect().right <= width + 0.5) return false;
+  for (let up = el.parentElement; up; up = up.parentElement) {
+    const x = getComputedStyle(up).overflowX;
+    if (x === "auto" || x === "scroll" || x === "hidden") return false;
+  }
+  return true;
+}).slice(0, 5).map((el) => el.tagName + "." + el.className + " " + Math.round(el.getBoundingClientRect().right))
+"""
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 import pytest
 
 from lookup import roles, services
+from lookup.capillary import activity as q
 from lookup.models import AuditRecord, OrgAccess
 from lookup.sandbox import activity as sandbox_activity
 
@@ -407,3 +409,121 @@ def test_timeline_says_it_reads_the_newest_page(agent_client):
     body = panel(agent_client, "timeline", FREQUENT).content.decode()
     assert "The ledger&#x27;s newest 100 of 135 events" in body
     assert "but the balance is" not in body
+# --- the Raw response tab lists the Activity answers in the cache -----------------------------
+
+
+def raw_tab(client, customer_id=TYPICAL):
+    return client.get(f"/customers/{customer_id}/tabs/raw/", {"source": "INSTORE"}, **HX)
+
+
+def upstream_calls(sandbox) -> int:
+    """Return every call the sandbox answered: the record's and each activity endpoint's."""
+    return sandbox.stats()["customer_calls"] + sum(
+        sandbox.activity_calls(name) for name in q.PANELS
+    )
+
+
+def activity_entry(html: str, name: str) -> str:
+    """Return the raw tab's entry of one Activity answer (its HTML up to the next entry)."""
+    start = html.index(f'data-activity="{name}"')
+    end = html.find("data-activity=", start + 1)
+    return html[start : end if end > 0 else len(html)]
+
+
+def test_raw_tab_says_activity_not_fetched(as_role, sandbox):
+    client = as_role(roles.LOYALTY_OPS)
+    client.get(f"/customers/{TYPICAL}/", {"source": "INSTORE"})  # the header's parts
+    before = upstream_calls(sandbox)
+    response = raw_tab(client)
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert upstream_calls(sandbox) == before
+    assert "Activity answers" in html
+    for name in ("transactions", "coupons", "ledger", "transfers", "goodwill"):
+        assert "not fetched yet — open the Activity tab" in activity_entry(html, name)
+
+
+def test_raw_tab_shows_an_opened_panels_answer(as_role, sandbox):
+    client = as_role(roles.LOYALTY_OPS)
+    client.get(f"/customers/{TYPICAL}/", {"source": "INSTORE"})
+    panel(client, "ledger")  # the ledger and the transfers
+    before = upstream_calls(sandbox)
+    AuditRecord.objects.all().delete()
+    html = raw_tab(client).content.decode()
+    assert upstream_calls(sandbox) == before  # read from the cache, nothing fetched
+    ledger = activity_entry(html, "ledger")
+    assert "GET /v2/pointsLedger/getCustomerLedgerInfo?" in ledger
+    assert f"identifierValue={TYPICAL}" in ledger and "limit=100" in ledger
+    assert "fetched just now" in ledger
+    assert re.search(r"Capillary request ID</dt><dd><code>[0-9a-f]{16,}</code>", ledger)
+    assert "not fetched yet" not in ledger
+    assert "\n  &quot;ledgerEntries&quot;: [" in ledger  # the JSON, pretty-printed
+    transfers = activity_entry(html, "transfers")
+    assert f"GET /v2/customers/{TYPICAL}/pointsTransfers" in transfers
+    for name in ("transactions", "coupons", "goodwill"):
+        assert "not fetched yet" in activity_entry(html, name)
+    assert AuditRecord.objects.filter(action="raw", customer_id=TYPICAL).exists()
+
+
+def test_raw_tab_shows_the_first_page_of_transactions(as_role, sandbox):
+    client = as_role(roles.LOYALTY_OPS)
+    panel(client, "transactions", offset="20")  # a later page is not the tab's first
+    assert "not fetched yet" in activity_entry(raw_tab(client).content.decode(), "transactions")
+    panel(client, "transactions")
+    before = upstream_calls(sandbox)
+    entry = activity_entry(raw_tab(client).content.decode(), "transactions")
+    assert upstream_calls(sandbox) == before
+    assert f"GET /v2/customers/{TYPICAL}/transactions?" in entry and "offset=0" in entry
+    assert "&quot;billNumber&quot;: &quot;B" in entry and "\n  &quot;pagination&quot;: {" in entry
+
+
+def test_raw_tab_activity_needs_the_role(as_role):
+    ops = as_role(roles.LOYALTY_OPS)
+    panel(ops, "goodwill")
+    assert "goodwillRequest" in activity_entry(raw_tab(ops).content.decode(), "goodwill")
+    for role in (roles.CALL_CENTRE_AGENT, roles.STORE_MANAGER):
+        client = as_role(role)
+        panel(client, "goodwill")
+        response = raw_tab(client)
+        assert response.status_code == HTTPStatus.FORBIDDEN
+        assert "goodwillRequest" not in response.content.decode()
+        page = client.get(f"/customers/{TYPICAL}/", {"source": "INSTORE", "tab": "raw"})
+        assert "goodwillRequest" not in page.content.decode()
+
+
+def test_raw_tab_activity_needs_personal_data(client, org, make_user, sandbox):
+    # Raw rights without the right to see personal data: the record's parts come masked,
+    # the Activity answers (which that masking does not know) not at all.
+    from django.contrib.auth.models import Permission
+
+    user = make_user("rawonly", None, org)
+    user.user_permissions.add(Permission.objects.get(codename="view_raw_response"))
+    client.force_login(user)
+    panel(client, "goodwill")
+    response = raw_tab(client)
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "GET /v2/customers/" in html and "Activity answers" not in html
+    assert "goodwillRequest" not in html
+
+
+def test_raw_activity_never_for_a_store_limited_viewer(as_role, org):
+    # Capillary's answers list every store's bills: a viewer limited to some stores sees
+    # none of them raw, in the panels or in the Raw response tab, whatever the role.
+    client = as_role(roles.LOYALTY_OPS)
+    OrgAccess.objects.filter(org=org).update(store_codes="doc123")
+    body = panel(client, "ledger").content.decode()
+    assert "Raw answer" not in body and "ledgerEntries" not in body
+    html = raw_tab(client).content.decode()
+    assert "GET /v2/customers/" in html  # the record's parts, as before
+    assert "Activity answers" not in html and "ledgerEntries" not in html
+
+
+def test_panel_raw_answer_needs_personal_data(client, org, make_user):
+    from django.contrib.auth.models import Permission
+
+    user = make_user("rawonly", None, org)
+    user.user_permissions.add(Permission.objects.get(codename="view_raw_response"))
+    client.force_login(user)
+    body = panel(client, "goodwill").content.decode()
+    assert "Raw answer" not in body and "goodwillRequest" not in body

@@ -21,16 +21,24 @@ AXE = os.path.join(
 )
 BUBALUS = 566881933
 MANY_PROGRAMS = 100000001
+WITH_ACTIVITY = 100000000  # bills, coupons, a ledger and goodwill requests
 ROLES = (roles.STORE_MANAGER, roles.CALL_CENTRE_AGENT, roles.LOYALTY_OPS, roles.ADMIN)
+# `inner` (optional) is a selector of boxes that scroll inside the page: axe cannot tell the
+# background of text their edge cuts through, which is no contrast failure.
 SCAN = """
-async () => {
+async (inner) => {
   const result = await axe.run(document, { resultTypes: ["violations", "incomplete"] });
   const why = (n) => [...n.any, ...n.all, ...n.none].map((c) => c.message).join("; ");
   const say = (item) => item.id + ": " + item.help + " at " + item.nodes.slice(0, 3).map((n) => n.target.join(" ") + " (" + why(n) + ")").join(", ");
-  return {
-    violations: result.violations.map(say),
-    contrast: result.incomplete.filter((item) => item.id === "color-contrast").map(say),
+  const cutByInnerBox = (n) => {
+    const el = inner && n.target.length === 1 && document.querySelector(n.target[0]);
+    return Boolean(el && el.closest(inner)) && /^[^;]*partially obscured[^;]*$/.test(why(n));
   };
+  const undecided = result.incomplete
+    .filter((item) => item.id === "color-contrast")
+    .map((item) => ({ ...item, nodes: item.nodes.filter((n) => !cutByInnerBox(n)) }))
+    .filter((item) => item.nodes.length);
+  return { violations: result.violations.map(say), contrast: undecided.map(say) };
 }
 """
 
@@ -48,16 +56,12 @@ def axe_page(chromium):
     context.close()
 
 
-def _scan(page) -> dict:
+def _scan(page, inner: str | None = None) -> dict:
     page.add_script_tag(path=AXE)
-    return page.evaluate(SCAN)
+    return page.evaluate(SCAN, inner)
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_tab_passes_axe(axe_page, live_server, org, make_user, sandbox, role):
-    from lookup.access import may_open_tab
-
-    page = axe_page
+def _sign_in(page, live_server, org, make_user, role):
     name = role.lower().replace(" ", "").replace("-", "")[:20]
     user = make_user(name, role, org)
     page.goto(live_server.url + "/login/")
@@ -65,6 +69,15 @@ def test_every_tab_passes_axe(axe_page, live_server, org, make_user, sandbox, ro
     page.fill("#id_password", f"{name}-pass-123")
     page.click("button[type=submit]")
     page.wait_for_url(live_server.url + "/")
+    return user
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_tab_passes_axe(axe_page, live_server, org, make_user, sandbox, role):
+    from lookup.access import may_open_tab
+
+    page = axe_page
+    user = _sign_in(page, live_server, org, make_user, role)
     found = {}
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
@@ -77,4 +90,23 @@ def test_every_tab_passes_axe(axe_page, live_server, org, make_user, sandbox, ro
                 result = _scan(page)
                 if result["violations"] or result["contrast"]:
                     found[(width, customer, slug)] = result
+    assert found == {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_activity_tab_passes_axe(axe_page, live_server, org, make_user, sandbox, role):
+    # The Activity tab's panels load after the page: scanned once all have, with a bill open.
+    page = axe_page
+    _sign_in(page, live_server, org, make_user, role)
+    found = {}
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/customers/{WITH_ACTIVITY}/?source=INSTORE&tab=activity")
+        # The panels load in turn; goodwill is the last.
+        page.wait_for_selector("#activity-goodwill tbody tr")
+        page.locator("#activity-transactions").get_by_role("link", name="Line items").first.click()
+        page.wait_for_selector("#activity-transactions .line-items")
+        result = _scan(page, inner="ol.timeline")
+        if result["violations"] or result["contrast"]:
+            found[width] = result
     assert found == {}

@@ -44,6 +44,7 @@ __all__ = [
     "CustomerData",
     "PanelData",
     "allow_refresh",
+    "cached",
     "client_for",
     "fetch",
     "fetch_customer",
@@ -222,6 +223,30 @@ def in_cache(org: Org, queries: Iterable[Query]) -> set[Query]:
     found = store.read_many(org.pk, queries)
     at = store.now()
     return {q for q, (entry, _gen) in found.items() if entry is not None and entry.is_usable(at)}
+
+
+def cached(org: Org, parts: Mapping[str, Query]) -> dict[str, CustomerData | None]:
+    """Return each named part's usable cached answer, or None; never calls Capillary.
+
+    The answer is the entry as stored (its text and the call that fetched it), unparsed.
+    """
+    found = store.read_many(org.pk, parts.values())
+    at = store.now()
+    out: dict[str, CustomerData | None] = {}
+    for name, query in parts.items():
+        entry = found[query][0]
+        out[name] = None
+        if entry is not None and entry.is_usable(at):
+            out[name] = CustomerData(
+                raw_text=entry.raw_text,
+                request_id=entry.request_id,
+                path=entry.path,
+                params=query.params(),
+                call_params=list(entry.params),
+                fetched_at=entry.fetched_at,
+                from_cache=True,
+            )
+    return out
 
 
 def allow_refresh(user_id: int, org: Org, customer_id: int) -> bool:

@@ -32,6 +32,9 @@ class TabContext:
     parts: dict[str, Any]  # name -> services.CustomerData | CapillaryError
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     org_param: str = ""  # the `org` URL parameter as given ("" when the user has one org)
+    # The raw tab's Activity answers in the cache: name -> services.CustomerData, or None
+    # when not fetched yet (lookup.views.common.cached_activity).
+    activity: dict[str, Any] = field(default_factory=dict)
 
     @property
     def links(self) -> CustomerLinks:

@@ -44,9 +44,7 @@ def _render(
     request: HttpRequest, lookup: access.Lookup, name: str, context: dict[str, Any]
 ) -> HttpResponse:
     data = context.get("data")
-    # Capillary's answer names every store's bills: not for a store-limited viewer.
-    raw_ok = roles.may_see_raw(request.user) and store_limit(request, lookup) is None
-    if isinstance(data, services.PanelData) and raw_ok:
+    if isinstance(data, services.PanelData) and common.may_see_raw_activity(request, lookup):
         # Loyalty ops see the answer as Capillary sent it, like the Raw response tab.
         context["raw_json"] = json.dumps(data.raw, indent=2, ensure_ascii=False)
         context["raw_request"] = f"GET {data.query.path}?{urlencode(data.query.params())}"

@@ -7,11 +7,21 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from lookup import access, privacy, services, tabs
+from lookup import access, privacy, roles, services, tabs
 from lookup.access import Lookup, bad_input, error_page
+from lookup.activity import panels
 from lookup.capillary import CapillaryError
+from lookup.capillary import activity as q
 
-__all__ = ["bad_input", "cached_part_names", "error_page", "fetch_parts", "upstream_error_page"]
+__all__ = [
+    "bad_input",
+    "cached_activity",
+    "may_see_raw_activity",
+    "cached_part_names",
+    "error_page",
+    "fetch_parts",
+    "upstream_error_page",
+]
 
 
 def upstream_error_page(request: HttpRequest, exc: CapillaryError, **extra: Any) -> HttpResponse:
@@ -40,3 +50,39 @@ def cached_part_names(lookup: Lookup) -> list[str]:
     queries = tabs.part_queries(lookup.query, tabs.PART_LABELS, lookup.options)
     held = services.in_cache(lookup.org, queries.values())
     return [name for name, query in queries.items() if query in held]
+
+
+def may_see_raw_activity(request: HttpRequest, lookup: Lookup) -> bool:
+    """Return whether this viewer may see Activity answers as Capillary sent them.
+
+    That takes raw rights, personal data in clear (the masking of personal data knows the
+    record's JSON, not these answers) and every store (they list every store's bills).
+    """
+    user = request.user
+    return (
+        roles.may_see_raw(user)
+        and roles.sees_pii(user)
+        and access.allowed_stores(user, lookup.org) is None
+    )
+
+
+def cached_activity(
+    request: HttpRequest, lookup: Lookup
+) -> dict[str, services.CustomerData | None]:
+    """Return the Activity tab's answers for this customer that the cache holds now (None:
+    not fetched), for a viewer who may see them raw. Reads the cache only, never Capillary.
+
+    Those are the panels' queries as the tab first opens them, and the points transfers.
+    """
+    if not may_see_raw_activity(request, lookup):
+        return {}
+    customer_id, source = lookup.query.customer_id, lookup.query.source
+    queries = panels.panel_queries(customer_id, source)
+    queries = {
+        "transactions": queries["transactions"],
+        "coupons": queries["coupons"],
+        "ledger": queries["ledger"],
+        "transfers": q.transfers(customer_id, source),
+        "goodwill": queries["goodwill"],
+    }
+    return services.cached(lookup.org, queries)

@@ -79,6 +79,8 @@ def _tab_context(
         tz=lookup.tz,
         parts=parts,
         org_param=lookup.org_param,
+        # The raw tab also lists the Activity answers cached now (read, never fetched).
+        activity=common.cached_activity(request, lookup) if tab.slug == "raw" else {},
     )
     names = _tab_parts(request, lookup, tab)
     extra, unavailable = _build(tab, ctx)

@@ -294,6 +294,20 @@
     });
   }
 
+  // A list that scrolls in its own box (the Activity timeline) takes keyboard focus when it
+  // does scroll, so the arrow keys scroll it; it stays a list.
+  function scrollingLists(root) {
+    root.querySelectorAll("ol.timeline").forEach(function (list) {
+      if (list.scrollHeight - list.clientHeight > 1) {
+        list.tabIndex = 0;
+        list.setAttribute("aria-label", "Timeline events (scrolls)");
+      } else {
+        list.removeAttribute("tabindex");
+        list.removeAttribute("aria-label");
+      }
+    });
+  }
+
   function markEdges(box) {
     var more = box.scrollWidth - box.clientWidth;
     box.classList.toggle("more-left", more > 1 && box.scrollLeft > 1);
@@ -312,6 +326,7 @@
     detailsRows(document);
     clampLong(document);
     scrollingTables(document);
+    scrollingLists(document);
     reasonForms(document);
   }
 
@@ -339,6 +354,7 @@
   window.addEventListener("resize", function () {
     document.querySelectorAll(".tabs-wrap").forEach(markScroll);
     scrollingTables(document);
+    scrollingLists(document);
   });
   document.addEventListener("DOMContentLoaded", tickCountdowns);
   document.addEventListener("htmx:afterSettle", tickCountdowns);
