@@ -210,30 +210,41 @@ class Soak:
             target=lambda: setattr(self, "out", load.communicate(json.dumps(spec))[0])
         )
         reader.start()
-        warm = min(30.0, duration * 0.1)
-        time.sleep(warm)
-        memory_start = self.memory()
-        self.log(f"warm-up over: memory of {len(memory_start)} workers taken")
+        # Every worker's memory is first taken after the same warm-up, a minute of serving
+        # (a fifth of a shorter run). By then its threads hold their connections, it has
+        # paged in its libraries, compiled the common pages' templates and filled its memos
+        # of parsed and masked answers; half a minute in, it was still doing so.
+        warm = min(60.0, duration * 0.2)
+        memory_start: dict[int, int] = {}
         self.quota_before_restart = 0.0
-        restarts = []
+
+        def take_start(what: str) -> None:
+            for pid, kb in self.memory().items():
+                memory_start.setdefault(pid, kb)
+            self.log(f"warm-up over: memory of {what} taken")
+
+        def warm_up() -> None:  # beside the faults, which keep their times
+            time.sleep(warm)
+            take_start(f"{len(self.memory())} workers")
 
         def restart_a() -> None:
             self.restart("a")
-            time.sleep(min(15.0, duration * 0.05))
-            for pid, kb in self.memory().items():
-                memory_start.setdefault(pid, kb)  # the new workers' start, after a warm-up
+            time.sleep(warm)
+            take_start("A's new workers")
 
+        beside = [threading.Thread(target=warm_up)]
+        beside[0].start()
         for fraction, what, action in self.script(duration):
             wait = self.started + fraction * duration - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             self.log(what)
             if action is None:  # the restart runs beside the faults, as it would
-                restarts.append(threading.Thread(target=restart_a))
-                restarts[-1].start()
+                beside.append(threading.Thread(target=restart_a))
+                beside[-1].start()
             else:
                 action()
-        for thread in restarts:
+        for thread in beside:
             thread.join()
         reader.join()
         memory_end = self.memory()
