@@ -409,6 +409,8 @@ def test_timeline_says_it_reads_the_newest_page(agent_client):
     body = panel(agent_client, "timeline", FREQUENT).content.decode()
     assert "The ledger&#x27;s newest 100 of 135 events" in body
     assert "but the balance is" not in body
+
+
 # --- the Raw response tab lists the Activity answers in the cache -----------------------------
 
 

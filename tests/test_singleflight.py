@@ -226,3 +226,39 @@ def test_a_fetch_leaves_no_lock(org, sandbox):
     services.fetch_customer(org, query)
     assert not singleflight.locked([store.entry_key(org.pk, query)])
     assert store.read(org.pk, query)[0] is not None
+
+
+def test_a_free_lock_beside_a_held_one_is_not_taken(org, sandbox, monkeypatch):
+    # Another process takes a call's locks one at a time: holding the first part's lock, it
+    # is about to take the second's. A waiter must not take that one and make a second call.
+    first = CustomerQuery(customer_id=SEED, embed=frozenset({"points"}))
+    second = CustomerQuery(customer_id=SEED, embed=frozenset({"mlp"}))
+    found = store.read_many(org.pk, [first, second])
+    needs = {first: found[first], second: found[second]}
+    key = store.entry_key(org.pk, first)
+    token = singleflight.acquire(key, 30)
+    assert token is not None
+    polls = threading.Semaphore(0)
+    real_locked = singleflight.locked
+
+    def locked(keys):
+        held = real_locked(keys)
+        polls.release()
+        return held
+
+    monkeypatch.setattr(singleflight, "locked", locked)
+    before = calls(sandbox)
+    results: dict = {}
+    waiter = threading.Thread(target=lambda: results.update(services._wait_elsewhere(org, needs)))
+    waiter.start()
+    for _ in range(3):  # it has looked at the locks three times, and called no one
+        assert polls.acquire(timeout=30)
+    assert calls(sandbox) == before
+    # The other process answers both parts in one call and lets go.
+    call = CustomerQuery(customer_id=SEED, embed=frozenset({"points", "mlp"}))
+    answer = services.client_for(org).get_customer(call)
+    services.keep(org, answer, call, [first, second], generation=found[first][1])
+    singleflight.release({key: token})
+    waiter.join(30)
+    assert calls(sandbox) == before + 1  # that one call, none of the waiter's
+    assert all(results[q].from_cache for q in (first, second))

@@ -413,8 +413,10 @@ def _lead(org: Org, needs: Needs, *, wait: bool) -> dict:
 def _wait_elsewhere(org: Org, needs: Needs) -> dict:
     """Wait for another process's fetch of these parts to land in the cache.
 
-    When a lock goes without an answer (the holder failed, or died and the lock expired),
-    fetch what is left ourselves.
+    When the locks go without an answer (the holder failed, or died and its locks expired),
+    fetch what is left ourselves. Only once none of them is held: a process takes a call's
+    locks one at a time, so a free lock beside a held one may be the next it takes, and
+    taking it first would split one call in two.
     """
     keys = {query: store.entry_key(org.pk, query) for query in needs}
     give_up = time.monotonic() + _patience(org)
@@ -430,9 +432,9 @@ def _wait_elsewhere(org: Org, needs: Needs) -> dict:
                 del pending[query]
         if not pending:
             break
-        held = singleflight.locked(keys[q] for q in pending)
-        free = {q: pending.pop(q) for q in list(pending) if keys[q] not in held}
-        if free:
+        if not singleflight.locked(keys[q] for q in pending):
+            free = dict(pending)
+            pending.clear()
             results.update(_lead(org, free, wait=False))
             for query in free:
                 if query not in results:
