@@ -56,6 +56,15 @@ __all__ = [
 logger = logging.getLogger("lookup.services")
 
 
+def _decode(text: str) -> dict:
+    """Return an answer's decoded body: an empty object when the text is not a JSON object."""
+    try:
+        decoded = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
 @dataclass(frozen=True)
 class CustomerData:
     """One part of a customer, fresh or from the cache.
@@ -95,11 +104,7 @@ class CustomerData:
             return self.raw
         if self.parsed is not None and self.parsed.raw:
             return self.parsed.raw
-        try:
-            decoded = json.loads(self.raw_text)
-        except (TypeError, ValueError):
-            return {}
-        return decoded if isinstance(decoded, dict) else {}
+        return _decode(self.raw_text)
 
     @property
     def warnings(self) -> list:
@@ -138,13 +143,7 @@ class PanelData:
 
     @cached_property
     def raw(self) -> dict:
-        if self.decoded is not None:
-            return self.decoded
-        try:
-            body = json.loads(self.raw_text)
-        except (TypeError, ValueError):
-            return {}
-        return body if isinstance(body, dict) else {}
+        return self.decoded if self.decoded is not None else _decode(self.raw_text)
 
     @property
     def age_seconds(self) -> float:
