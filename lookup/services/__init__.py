@@ -157,6 +157,13 @@ PartData = CustomerData | PanelData
 def _from_entry(org: Org, query: Query, entry: store.Entry, **flags) -> PartData:
     if isinstance(query, ActivityQuery):
         return PanelData(query, entry.raw_text, entry.request_id, entry.fetched_at, **flags)
+    return _stored(
+        query, entry, parsed=store.parsed(store.entry_key(org.pk, query), entry), **flags
+    )
+
+
+def _stored(query: Query, entry: store.Entry, **fields) -> CustomerData:
+    """Return an entry as the record's part data: its text and the call that fetched it."""
     return CustomerData(
         raw_text=entry.raw_text,
         request_id=entry.request_id,
@@ -164,8 +171,7 @@ def _from_entry(org: Org, query: Query, entry: store.Entry, **flags) -> PartData
         params=query.params(),
         call_params=list(entry.params),
         fetched_at=entry.fetched_at,
-        parsed=store.parsed(store.entry_key(org.pk, query), entry),
-        **flags,
+        **fields,
     )
 
 
@@ -236,15 +242,7 @@ def cached(org: Org, parts: Mapping[str, Query]) -> dict[str, CustomerData | Non
         entry = found[query][0]
         out[name] = None
         if entry is not None and entry.is_usable(at):
-            out[name] = CustomerData(
-                raw_text=entry.raw_text,
-                request_id=entry.request_id,
-                path=entry.path,
-                params=query.params(),
-                call_params=list(entry.params),
-                fetched_at=entry.fetched_at,
-                from_cache=True,
-            )
+            out[name] = _stored(query, entry, from_cache=True)
     return out
 
 
