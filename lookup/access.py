@@ -24,15 +24,16 @@ from lookup import audit, roles, tabs, throttle, viewer
 from lookup.capillary import CustomerQuery, InvalidQuery
 from lookup.inputs import whole_number
 from lookup.middleware import set_customer, set_user
-from lookup.models import Org, OrgAccess
+from lookup.models import Org
 
 View = Callable[..., HttpResponse]
 # Tabs only some roles may open: slug -> predicate on the user.
 RESTRICTED_TABS: dict[str, Callable[[AbstractBaseUser], bool]] = {"raw": roles.may_see_raw}
 
 
-def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, set[str] | None]]:
-    """Return org pk -> (org, sources granted or None for all) for the user's active orgs.
+def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, set[str] | None, set[str] | None]]:
+    """Return org pk -> (org, sources granted, store codes granted) for the user's active
+    orgs; None for all sources or all stores.
 
     Read once a request (one query, see lookup.viewer.grants) and kept on the user
     object, which lives for one request.
@@ -40,8 +41,12 @@ def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, set[str] | None]]:
     known = getattr(user, "_lookup_grants", None)
     if known is None:
         known = {
-            org.pk: (org, None if sources is None else set(sources))
-            for org, sources in viewer.grants(user)
+            org.pk: (
+                org,
+                None if sources is None else set(sources),
+                None if stores is None else set(stores),
+            )
+            for org, sources, stores in viewer.grants(user)
         }
         user._lookup_grants = known
     return known
@@ -49,7 +54,7 @@ def _grants(user: AbstractBaseUser) -> dict[int, tuple[Org, set[str] | None]]:
 
 def orgs_for(user: AbstractBaseUser) -> list[Org]:
     """Return the active orgs this user was granted (every org for a superuser)."""
-    return [org for org, _grant in _grants(user).values()]
+    return [grant[0] for grant in _grants(user).values()]
 
 
 def allowed_sources(user: AbstractBaseUser, org: Org) -> set[str] | None:
@@ -63,11 +68,14 @@ def allowed_sources(user: AbstractBaseUser, org: Org) -> set[str] | None:
 
 
 def allowed_stores(user: AbstractBaseUser, org: Org) -> set[str] | None:
-    """Return the store codes whose transactions this user sees in the org, None for all."""
+    """Return the store codes whose bills this user sees in the org, None for all, empty for
+    none (read with the grants, once a request)."""
     if user.is_superuser:
         return None
-    grant = OrgAccess.objects.filter(user_id=user.pk, org=org).first()
-    return grant.allowed_store_codes() if grant is not None else set()
+    found = _grants(user).get(org.pk)
+    if found is None:
+        return set()
+    return found[2]
 
 
 def resolve_org(user: AbstractBaseUser, slug: str | None) -> Org | None:

@@ -30,10 +30,11 @@ def _key(user_pk: int) -> str:
     return f"viewer:v3:{user_pk}"
 
 
-def grants(user: Any) -> list[tuple[Org, tuple[str, ...] | None]]:
-    """Return (org, sources granted or None for all) for the user's active orgs, by name."""
+def grants(user: Any) -> list[tuple[Org, tuple[str, ...] | None, tuple[str, ...] | None]]:
+    """Return (org, sources granted, store codes granted) for the user's active orgs, by
+    name; None for all sources or all stores."""
     if user.is_superuser:
-        return [(org, None) for org in Org.objects.filter(is_active=True).order_by("name")]
+        return [(org, None, None) for org in Org.objects.filter(is_active=True).order_by("name")]
     rows = (
         OrgAccess.objects.filter(user_id=user.pk, org__is_active=True)
         .select_related("org")
@@ -41,8 +42,14 @@ def grants(user: Any) -> list[tuple[Org, tuple[str, ...] | None]]:
     )
     granted = []
     for grant in rows:
-        sources = grant.allowed_sources()
-        granted.append((grant.org, None if sources is None else tuple(sorted(sources))))
+        sources, stores = grant.allowed_sources(), grant.allowed_store_codes()
+        granted.append(
+            (
+                grant.org,
+                None if sources is None else tuple(sorted(sources)),
+                None if stores is None else tuple(sorted(stores)),
+            )
+        )
     return granted
 
 

@@ -197,3 +197,19 @@ def test_failed_sign_ins_are_recorded_without_the_username(client, agent, settin
         ("sign-in failed", "denied", ""),
         ("sign-in throttled", "rate_limited", ""),
     ]
+
+
+def test_a_grants_sources_and_stores_are_read_in_one_query(
+    org, make_user, django_user_model, django_assert_num_queries
+):
+    from lookup import access
+    from lookup.models import OrgAccess
+
+    make_user("till", roles.STORE_MANAGER, org, sources="INSTORE")
+    OrgAccess.objects.filter(org=org).update(store_codes="doc123, mum01")
+    user = django_user_model.objects.get(username="till")  # as a request's user: nothing read
+    with django_assert_num_queries(1):
+        assert access.allowed_sources(user, org) == {"INSTORE"}
+        assert access.allowed_stores(user, org) == {"DOC123", "MUM01"}
+        assert access.allowed_stores(user, org) == {"DOC123", "MUM01"}
+        assert access.orgs_for(user) == [org]
