@@ -83,9 +83,9 @@ def carry(customer_id: int, page: int, side: str, value: Decimal) -> str:
     return signing.dumps([customer_id, page, side, str(value)], salt=SALT, compress=True)
 
 
-def needs_record_balance(at: LedgerPage, data: Any) -> bool:
+def needs_record_balance(at: LedgerPage, page: Ledger) -> bool:
     """Return whether this page's balances hang on the record's balance (first of several)."""
-    return at.page == 0 and Ledger.from_raw(data.raw).page_count > 1
+    return at.page == 0 and page.page_count > 1
 
 
 def _link(customer_id: int, page: int | None, side: str, balance: Decimal | None) -> Any:
@@ -99,14 +99,13 @@ def _link(customer_id: int, page: int | None, side: str, balance: Decimal | None
 
 
 def context(
-    data: Any,
+    page: Ledger,
     at: LedgerPage,
     customer_id: int,
     record_balance: Decimal | None,
     limit: set[str] | None,
 ) -> dict[str, Any]:
     """Return the page's rows with balances, and the anchors its Older and Newer links carry."""
-    page = Ledger.from_raw(data.raw)
     entries, withheld = stores.ledger(page.entries, limit)
     net = sum((e.net_points for e in entries), reconcile.ZERO)
     start: Decimal | None = None  # the balance before the page's oldest event

@@ -19,9 +19,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from lookup import access, audit, roles, services
 from lookup.activity import ledger, panels
+from lookup.activity.stores import is_other
 from lookup.capillary import CapillaryError
 from lookup.capillary import activity as q
-from lookup.capillary.records.activity import Bill, goodwill_from_raw
+from lookup.capillary.records.activity import Bill, Ledger, goodwill_from_raw
 from lookup.tabs.links import CustomerLinks, link
 from lookup.views import common
 
@@ -166,14 +167,15 @@ def _ledger(request: HttpRequest, lookup: access.Lookup, refresh: bool) -> HttpR
     results = services.fetch(lookup.org, queries, refresh=refresh)
     result, transfers = results["ledger"], results["transfers"]
     record: dict[str, Any] = {}
-    if not isinstance(result, CapillaryError) and ledger.needs_record_balance(at, result):
+    page = None if isinstance(result, CapillaryError) else Ledger.from_raw(result.raw)
+    if page is not None and ledger.needs_record_balance(at, page):
         record = common.fetch_parts(request, lookup, ("points",))
     _audit(request, lookup, "ledger", [*results.values(), *record.values()])
     context: dict[str, Any] = {"data": result, "transfers_data": transfers}
     context["retry_url"] = panel_url(lookup, "ledger", *at.pairs(), refresh=True)
-    if not isinstance(result, CapillaryError):
+    if page is not None:
         balance, stores = panels.record_balance(record), store_limit(request, lookup)
-        context.update(ledger.context(result, at, customer_id, balance, stores))
+        context.update(ledger.context(page, at, customer_id, balance, stores))
         for side in ("older", "newer"):
             pairs = context[f"{side}_pairs"]
             context[f"{side}_url"] = None if pairs is None else panel_url(lookup, "ledger", *pairs)
@@ -251,9 +253,10 @@ def _show_bill(
     context: dict[str, Any] = {"data": result, "number": number}
     if not isinstance(result, CapillaryError):
         found = Bill.of_customer(result.raw, lookup.query.customer_id)
-        stores = store_limit(request, lookup)
-        if found is not None and stores is not None:
-            found = found if found.transaction.store_code.upper() in stores else None
+        if found is not None and is_other(
+            found.transaction.store_code, store_limit(request, lookup)
+        ):
+            found = None
         if found is None and not number:
             # A bill of someone else is never shown, nor said to exist.
             return access.deny(
